@@ -1,0 +1,1 @@
+"""Sources of history: exchange APIs over ccxt and exported files, stored verbatim as raw records."""

@@ -1,0 +1,49 @@
+"""Write raw records idempotently: a record whose natural key is already stored is skipped."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from taxsync.db import Account, RawRecord
+from taxsync.errors import UsageError
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def get_or_create_account(session: Session, name: str, kind: str, exchange: str | None = None) -> Account:
+    account = session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        account = Account(name=name, kind=kind, exchange=exchange, options="{}", created_at=now_ms())
+        session.add(account)
+        session.flush()
+    elif account.kind != kind:
+        raise UsageError(f"account '{name}' is an {account.kind} account, not a {kind} source: choose another name")
+    return account
+
+
+_INSERT_IGNORING: dict[str, Callable[[Any], Any]] = {
+    "sqlite": lambda table: sqlite.insert(table).on_conflict_do_nothing(),
+    "postgresql": lambda table: postgresql.insert(table).on_conflict_do_nothing(),
+}
+
+
+def store_raw_records(session: Session, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert raw records (dicts of RawRecord columns, ``payload`` as a mapping); returns how many were new."""
+    prepared = [{**row, "payload": json.dumps(row["payload"], ensure_ascii=False)} for row in rows]
+    if not prepared:
+        return 0
+    dialect = session.get_bind().dialect.name
+    statement = _INSERT_IGNORING.get(dialect, lambda table: insert(table))(RawRecord.__table__)
+    before = session.query(RawRecord).count()
+    for start in range(0, len(prepared), 5000):
+        session.execute(statement, prepared[start : start + 5000])
+    return session.query(RawRecord).count() - before

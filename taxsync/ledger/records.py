@@ -1,0 +1,66 @@
+"""Typed records of the normalized ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from taxsync.types import Asset, Role, TimestampMs
+
+
+class TxKind(StrEnum):
+    """What a transaction is, as far as its source tells (transfers are found later by matching)."""
+
+    TRADE = "trade"
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    INCOME = "income"
+    SPEND = "spend"
+    GIFT_IN = "gift_in"
+    GIFT_OUT = "gift_out"
+    LOSS = "loss"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    asset: Asset
+    amount: Decimal  # signed: positive in, negative out or fee
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A value of the whole transaction that the source itself states (Koinly's Net Worth columns)."""
+
+    amount: Decimal
+    currency: Asset
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    ref: str  # provenance: "account/raw-record id" or "file:line"
+    account: str
+    timestamp: TimestampMs
+    kind: TxKind
+    legs: tuple[Leg, ...]
+    quote: Quote | None = None
+    subkind: str = ""
+    label: str = ""
+    description: str = ""
+    txhash: str = ""
+
+    def main_leg(self) -> Leg | None:
+        """The single non-fee leg of a deposit, withdrawal or income; None when there is not exactly one."""
+        legs = [leg for leg in self.legs if leg.role is not Role.FEE]
+        return legs[0] if len(legs) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A withdrawal from one own account matched to a deposit into another."""
+
+    withdrawal: Transaction
+    deposit: Transaction
+    matched_by: str  # "txhash" or "amount and time"

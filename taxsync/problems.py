@@ -1,0 +1,35 @@
+"""Problems: data-quality findings collected by every stage instead of raised.
+
+A problem names what is wrong, how bad it is and the source record it points at, so the report can tell the
+user exactly which row to fix. Exceptions are kept for bugs and broken invariants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class ProblemKind(StrEnum):
+    MISSING_COST_BASIS = "missing_cost_basis"
+    MISSING_PRICE = "missing_price"
+    NEGATIVE_BALANCE = "negative_balance"
+    UNMATCHED_WITHDRAWAL = "unmatched_withdrawal"
+    UNMATCHED_DEPOSIT = "unmatched_deposit"
+    UNKNOWN_LABEL = "unknown_label"
+    UNSUPPORTED = "unsupported"
+    DUPLICATE_SUSPICION = "duplicate_suspicion"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    kind: ProblemKind
+    severity: Severity
+    message: str
+    source: str

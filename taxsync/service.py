@@ -1,0 +1,148 @@
+"""The Python API behind the CLI: each command is one call here (tests and scripts call it directly).
+
+It wires the one-way pipeline: importer -> ledger -> prices -> tax -> reports, with the database as the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import taxsync
+from importer.files import FORMATS, read_file
+from importer.store import get_or_create_account, now_ms, store_raw_records
+from reports import ReportContext, build_report_model, write_report
+from taxsync.assets import FIAT
+from taxsync.db import Account
+from taxsync.errors import UsageError
+from taxsync.ledger.store import load_ledger, rebuild_ledger
+from taxsync.ledger.transfers import match_transfers
+from taxsync.prices.valuation import value_ledger
+from taxsync.problems import Problem
+from taxsync.tax.engine import Rules, compute
+from taxsync.tax.jurisdictions import JURISDICTIONS, Jurisdiction
+from taxsync.tax.records import Holding, TaxResult
+from taxsync.types import Asset, day_start
+from taxsync.workspace import Settings, Workspace, with_overrides
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    files: int
+    rows: int
+    new_records: int
+    transactions: int
+
+
+def import_files(ws: Workspace, paths: Sequence[Path], *, account: str, fmt: str = "auto") -> ImportSummary:
+    """Import exported files into ``account``: all of them or, at the first bad line, nothing at all."""
+    if fmt != "auto" and fmt not in FORMATS:
+        raise UsageError(f"unknown format '{fmt}': choose auto or {', '.join(FORMATS)}")
+    if not account.strip():
+        raise UsageError("an account name is needed (--account NAME)")
+    read = [read_file(path, FORMATS, fmt) for path in paths]  # every file is checked before anything is stored
+    imported_at = now_ms()
+    with Session(ws.engine) as session, session.begin():
+        target = get_or_create_account(session, account.strip(), "file")
+        new = store_raw_records(session, (
+            {"account_id": target.id, "source": file.format.name, "stream": "file",
+             "origin": str(file.path.resolve()), "locator": str(row.line), "external_id": row.external_id,
+             "payload": dict(row.values), "imported_at": imported_at}
+            for file in read for row in file.rows
+        ))
+        transactions = rebuild_ledger(session, [target.id])
+    return ImportSummary(len(read), sum(len(f.rows) for f in read), new, transactions)
+
+
+def rules_for(settings: Settings, jurisdiction: Jurisdiction) -> Rules:
+    return Rules(
+        currency=Asset(settings.currency),
+        method=settings.method,
+        zone=ZoneInfo(settings.timezone),
+        term=jurisdiction.term,
+        fiat=FIAT,
+        tracking=settings.tracking,
+        crypto_fee_is_disposal=jurisdiction.crypto_fee_is_disposal,
+    )
+
+
+def analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -> TaxResult:
+    """Run the pipeline over the whole history, up to the end of the local day ``through`` if given."""
+    jurisdiction = JURISDICTIONS[settings.jurisdiction]
+    rules = rules_for(settings, jurisdiction)
+    with Session(ws.engine) as session:
+        transactions, ledger_problems = load_ledger(session)
+    remaining, transfers = match_transfers(transactions)  # over all time: a move may straddle the period end
+    events, price_problems = value_ledger(remaining, transfers, rules.currency, FIAT)
+    if through is not None:
+        end = day_start(through + timedelta(days=1), rules.zone)
+        events = [event for event in events if event.timestamp < end]
+    result = compute(events, rules)
+    problems: list[Problem] = [*ledger_problems, *price_problems, *result.problems]
+    return replace(result, problems=tuple(problems))
+
+
+def _settings(ws: Workspace, jurisdiction: str | None, method: str | None) -> Settings:
+    settings = with_overrides(ws.settings, jurisdiction=jurisdiction, method=method)
+    if jurisdiction and jurisdiction != ws.settings.jurisdiction:
+        settings = replace(settings, timezone=JURISDICTIONS[jurisdiction].timezone)
+    return settings
+
+
+def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ...]:
+    return (
+        f"Cost basis: {settings.method.upper()} over {settings.tracking} tracking "
+        f"({'all accounts form one pool per asset' if settings.tracking == 'universal' else 'one pool per account'}).",
+        "Fees: acquisition fees are added to the cost of what was acquired; fees of sales and swaps reduce the "
+        "proceeds; a fee paid in crypto is also a disposal of those units at their value.",
+        "Transfers: a withdrawal is matched to a deposit into another of your accounts by transaction hash, or "
+        "by the same asset arriving within 7 days for no more than was sent less its network fee; matched "
+        "transfers are not disposals.",
+        "Values: a trade's own side in the tax currency, else the value stated in the source file; both sides "
+        f"of a crypto-to-crypto trade get the same {settings.currency} value.",
+        f"Dates are calendar days in {settings.timezone}; amounts are exact internally.",
+        f"Holding term ({jurisdiction.name}): {jurisdiction.term_rule}.",
+    )
+
+
+def build_report(
+    ws: Workspace,
+    *,
+    year: str,
+    jurisdiction: str | None = None,
+    method: str | None = None,
+    formats: Iterable[str] = ("pdf", "csv", "json"),
+    out: Path = Path("reports"),
+) -> list[Path]:
+    """Write the report for one tax year in the asked formats; returns the files written."""
+    settings = _settings(ws, jurisdiction, method)
+    rules = JURISDICTIONS[settings.jurisdiction]
+    try:
+        year_end = rules.parse_year(year)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    start, end = rules.period(year_end)
+    result = analyze(ws, settings, through=end)
+    with Session(ws.engine) as session:
+        accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
+    context = ReportContext(
+        workspace=settings.name, jurisdiction=settings.jurisdiction, jurisdiction_name=rules.name,
+        tax_year=rules.year_label(year_end), period_start=start, period_end=end, currency=settings.currency,
+        method=settings.method, tracking=settings.tracking, timezone=settings.timezone, accounts=accounts,
+        generated_at=datetime.now(UTC), version=taxsync.__version__, notes=methodology(settings, rules),
+    )
+    return write_report(build_report_model(result, context), out, formats)
+
+
+def holdings(ws: Workspace, *, at: date | None = None) -> tuple[Holding, ...]:
+    return analyze(ws, ws.settings, through=at).holdings
+
+
+def problems(ws: Workspace) -> tuple[Problem, ...]:
+    return analyze(ws, ws.settings).problems

@@ -1,0 +1,58 @@
+"""Small shared types: asset codes, millisecond timestamps and the leg roles.
+
+Every stage speaks in these: an amount is a signed ``Decimal`` (positive in, negative out), a moment is a
+``TimestampMs`` (milliseconds since the Unix epoch, UTC) and an asset is an upper-case ``Asset`` code.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import NewType
+from zoneinfo import ZoneInfo
+
+Asset = NewType("Asset", str)
+TimestampMs = NewType("TimestampMs", int)
+
+
+class Role(StrEnum):
+    """What a leg does inside its transaction."""
+
+    IN = "in"
+    OUT = "out"
+    FEE = "fee"
+
+
+def to_datetime(ts: TimestampMs) -> datetime:
+    """The aware UTC datetime of a millisecond timestamp (exact: integer arithmetic)."""
+    seconds, millis = divmod(int(ts), 1000)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=millis * 1000)
+
+
+def from_datetime(moment: datetime) -> TimestampMs:
+    """Millisecond timestamp of an aware datetime; sub-millisecond digits are truncated."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: a timezone is required")
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return TimestampMs((delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000)
+
+
+def local_date(ts: TimestampMs, zone: ZoneInfo) -> date:
+    """The calendar date of ``ts`` in ``zone``: day-based tax rules count local days."""
+    return to_datetime(ts).astimezone(zone).date()
+
+
+def day_start(day: date, zone: ZoneInfo) -> TimestampMs:
+    """The first millisecond of ``day`` in ``zone``."""
+    return from_datetime(datetime(day.year, day.month, day.day, tzinfo=zone))
+
+
+def decimal_text(value: Decimal) -> str:
+    """Plain fixed-point text of a decimal, never exponent notation (``1E+2`` becomes ``100``)."""
+    if not value.is_finite():
+        raise ValueError(f"not a finite amount: {value}")
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

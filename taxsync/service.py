@@ -97,8 +97,6 @@ def _settings(ws: Workspace, jurisdiction: str | None, method: str | None) -> Se
 
 def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ...]:
     return (
-        f"Cost basis: {settings.method.upper()} over {settings.tracking} tracking "
-        f"({'all accounts form one pool per asset' if settings.tracking == 'universal' else 'one pool per account'}).",
         "Fees: acquisition fees are added to the cost of what was acquired; fees of sales and swaps reduce the "
         "proceeds; a fee paid in crypto is also a disposal of those units at their value.",
         "Transfers: a withdrawal is matched to a deposit into another of your accounts by transaction hash, or "
@@ -106,7 +104,9 @@ def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ..
         "transfers are not disposals.",
         "Values: a trade's own side in the tax currency, else the value stated in the source file; both sides "
         f"of a crypto-to-crypto trade get the same {settings.currency} value.",
-        f"Dates are calendar days in {settings.timezone}; amounts are exact internally.",
+        "Unmatched deposits are treated as acquired at zero cost and unmatched withdrawals as moves to a wallet "
+        "that is not imported (no gain); each is listed under Problems.",
+        "Fiat currencies are cash: only crypto-assets are tracked as lots.",
         f"Holding term ({jurisdiction.name}): {jurisdiction.term_rule}.",
     )
 

@@ -64,7 +64,7 @@ def rebuild_ledger(session: Session, account_ids: Iterable[int]) -> int:
 
 def load_ledger(session: Session) -> tuple[list[Transaction], list[Problem]]:
     """Every transaction in time order (ties in import order) and the problems found while normalizing."""
-    names = dict(session.execute(select(Account.id, Account.name)).tuples().all())
+    names: dict[int, str] = {row.id: row.name for row in session.execute(select(Account.id, Account.name))}
     rows = session.scalars(
         select(TransactionRow).options(selectinload(TransactionRow.legs))
         .order_by(TransactionRow.timestamp, TransactionRow.id)

@@ -1,0 +1,225 @@
+"""The report model: one view of a tax result for one tax year, which every writer renders.
+
+The engine returns everything it computed (disposals, income, holdings and problems); a report is about one
+period. ``build_report_model`` selects the rows that fall inside the period, orders them the way a tax form
+lists them, and computes two kinds of figures once, so that the PDF, HTML, CSV and JSON can never disagree:
+
+- exact totals, straight ``Decimal`` sums of the engine's values (the JSON carries these);
+- display figures, rounded half-up to cents per row, with every printed total the sum of the printed rows.
+  A gain on a row is its rounded proceeds minus its rounded cost, so each line and each Form 8949 part
+  adds up on paper. The difference to the exact totals is at most a cent per row, and the report says so.
+
+All dataclasses here are plain frozen records; ``build_report_model`` is the only place that computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from reports.formatting import decimal_sum, round_cents
+from taxsync.problems import Problem, Severity
+from taxsync.tax.records import Disposal, Holding, Income, TaxResult, Term
+
+# Errors first: the first thing a reader must see is what could make the figures wrong.
+SEVERITY_ORDER: tuple[Severity, ...] = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+
+ACQUIRED_VARIOUS = "various"  # lots acquired on several days
+ACQUIRED_UNKNOWN = "unknown"  # no known acquisition at all: zero cost basis, flagged as a problem
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """Who and what the report is for; supplied by the caller, printed on the first page."""
+
+    workspace: str
+    jurisdiction: str  # code, e.g. "us"
+    jurisdiction_name: str  # "United States"
+    tax_year: str  # "2024" or "2024-25"
+    period_start: date  # inclusive, local calendar date
+    period_end: date  # inclusive, local calendar date
+    currency: str
+    method: str
+    tracking: str  # "universal" or per-account
+    timezone: str
+    accounts: tuple[str, ...]
+    generated_at: datetime
+    version: str
+    notes: tuple[str, ...] = ()  # methodology sentences (fee treatment and the like)
+
+
+@dataclass(frozen=True, slots=True)
+class DisposalRow:
+    """A disposal with its display figures: proceeds and cost rounded to cents, gain = their difference.
+
+    ``exact_gain`` is the unrounded proceeds minus cost. ``acquired_text`` is empty when ``record.acquired``
+    is a date, else ``"various"`` or ``"unknown"``.
+    """
+
+    record: Disposal
+    proceeds: Decimal
+    cost: Decimal
+    gain: Decimal
+    exact_gain: Decimal
+    acquired_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeRow:
+    """An income receipt with its value rounded to cents (None when no price was known)."""
+
+    record: Income
+    value: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingRow:
+    """A holding at period end with its remaining cost rounded to cents."""
+
+    record: Holding
+    cost: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnTotals:
+    """Sums of the rounded rows of a table: what a reader adding up the printed column gets."""
+
+    proceeds: Decimal
+    cost: Decimal
+    gain: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FormPart:
+    """One part of Form 8949: the disposals of one holding term and their column totals."""
+
+    term: Term
+    rows: tuple[DisposalRow, ...]
+    totals: ColumnTotals
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Exact totals of the period, unrounded. ``income`` counts valued receipts only."""
+
+    proceeds: Decimal
+    cost: Decimal
+    gain: Decimal
+    short_term_gain: Decimal
+    long_term_gain: Decimal
+    income: Decimal
+    income_unvalued: int  # receipts whose value is unknown and therefore not in ``income``
+
+
+@dataclass(frozen=True, slots=True)
+class ReportModel:
+    """Everything a writer needs, already selected, ordered and summed."""
+
+    context: ReportContext
+    disposals: tuple[DisposalRow, ...]  # short-term first, then by time of disposal and asset
+    income: tuple[IncomeRow, ...]  # by time of receipt
+    holdings: tuple[HoldingRow, ...]  # as computed at period end
+    problems: tuple[Problem, ...]  # all of them, errors first
+    totals: Totals  # exact
+    short_term: FormPart  # Part I, display figures
+    long_term: FormPart  # Part II, display figures
+    form_totals: ColumnTotals  # Part I + Part II, display figures
+    income_total: Decimal  # sum of the rounded valued income rows
+    holdings_cost_total: Decimal  # sum of the rounded holding costs
+    problem_counts: tuple[tuple[Severity, int], ...]  # every severity, in SEVERITY_ORDER
+
+
+def build_report_model(result: TaxResult, ctx: ReportContext) -> ReportModel:
+    """Select the period's rows of ``result``, order them and compute exact and display totals."""
+    start, end = ctx.period_start, ctx.period_end
+    disposals = sorted(
+        (d for d in result.disposals if start <= d.disposed <= end),
+        key=lambda d: (d.term != Term.SHORT, d.disposed_at, d.asset, d.ref),
+    )
+    income = sorted(
+        (i for i in result.income if start <= i.received <= end),
+        key=lambda i: (i.received_at, i.asset, i.ref),
+    )
+    rows = tuple(_disposal_row(d) for d in disposals)
+    short_term = _form_part(Term.SHORT, rows)
+    long_term = _form_part(Term.LONG, rows)
+    income_rows = tuple(IncomeRow(record=i, value=None if i.value is None else round_cents(i.value)) for i in income)
+    holding_rows = tuple(HoldingRow(record=h, cost=round_cents(h.cost)) for h in result.holdings)
+    return ReportModel(
+        context=ctx,
+        disposals=rows,
+        income=income_rows,
+        holdings=holding_rows,
+        problems=tuple(sorted(result.problems, key=lambda p: SEVERITY_ORDER.index(p.severity))),
+        totals=_exact_totals(disposals, income),
+        short_term=short_term,
+        long_term=long_term,
+        form_totals=_add_columns((short_term.totals, long_term.totals)),
+        income_total=decimal_sum([r.value for r in income_rows if r.value is not None]),
+        holdings_cost_total=decimal_sum([r.cost for r in holding_rows]),
+        problem_counts=tuple(
+            (severity, sum(1 for p in result.problems if p.severity == severity)) for severity in SEVERITY_ORDER
+        ),
+    )
+
+
+def acquired_text(disposal: Disposal) -> str:
+    """Empty when the acquisition date is known; otherwise why it is not one date."""
+    if disposal.acquired is not None:
+        return ""
+    if disposal.amount > 0 and disposal.no_basis >= disposal.amount:
+        return ACQUIRED_UNKNOWN
+    return ACQUIRED_VARIOUS
+
+
+def _disposal_row(disposal: Disposal) -> DisposalRow:
+    proceeds = round_cents(disposal.proceeds)
+    cost = round_cents(disposal.cost)
+    return DisposalRow(
+        record=disposal,
+        proceeds=proceeds,
+        cost=cost,
+        gain=decimal_sum([proceeds, cost.copy_negate()]),
+        exact_gain=decimal_sum([disposal.proceeds, disposal.cost.copy_negate()]),
+        acquired_text=acquired_text(disposal),
+    )
+
+
+def _form_part(term: Term, rows: Iterable[DisposalRow]) -> FormPart:
+    selected = tuple(r for r in rows if r.record.term == term)
+    totals = ColumnTotals(
+        proceeds=decimal_sum([r.proceeds for r in selected]),
+        cost=decimal_sum([r.cost for r in selected]),
+        gain=decimal_sum([r.gain for r in selected]),
+    )
+    return FormPart(term=term, rows=selected, totals=totals)
+
+
+def _add_columns(parts: Iterable[ColumnTotals]) -> ColumnTotals:
+    parts = tuple(parts)
+    return ColumnTotals(
+        proceeds=decimal_sum([p.proceeds for p in parts]),
+        cost=decimal_sum([p.cost for p in parts]),
+        gain=decimal_sum([p.gain for p in parts]),
+    )
+
+
+def _exact_totals(disposals: list[Disposal], income: list[Income]) -> Totals:
+    proceeds = decimal_sum([d.proceeds for d in disposals])
+    cost = decimal_sum([d.cost for d in disposals])
+    return Totals(
+        proceeds=proceeds,
+        cost=cost,
+        gain=decimal_sum([proceeds, cost.copy_negate()]),
+        short_term_gain=_gain_sum(d for d in disposals if d.term == Term.SHORT),
+        long_term_gain=_gain_sum(d for d in disposals if d.term == Term.LONG),
+        income=decimal_sum([i.value for i in income if i.value is not None]),
+        income_unvalued=sum(1 for i in income if i.value is None),
+    )
+
+
+def _gain_sum(disposals: Iterable[Disposal]) -> Decimal:
+    """Exact sum of proceeds minus cost (not ``Disposal.gain``, which rounds at the default precision)."""
+    return decimal_sum([v for d in disposals for v in (d.proceeds, d.cost.copy_negate())])

@@ -1,0 +1,80 @@
+"""The PDF report, rendered by WeasyPrint from the same HTML as the HTML report, with no network access.
+
+WeasyPrint fetches every URL a document mentions (stylesheets, images, fonts) through a URL fetcher. The
+default one would follow ``http://`` and ``file:///anything``; a tax report rendered nightly from exchange data
+must never reach the network or read files it was not meant to. ``TemplatesOnlyFetcher`` serves files from
+inside the templates folder and refuses everything else, and a refusal stops the rendering rather than
+producing a PDF that silently lacks a part.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from reports.files import base_name, write_atomic
+from reports.model import ReportModel
+from reports.render import render_document
+from taxsync.resources import templates_dir
+
+
+class ResourceRefused(ValueError):
+    """A document asked for a URL outside the templates folder."""
+
+
+def resolve_resource(url: str, root: Path) -> Path:
+    """The file ``url`` names if it is a ``file:`` URL of an existing file inside ``root``; else refuse."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        raise ResourceRefused(f"refused to fetch {url!r}: reports only use files from {root}")
+    path = Path(url2pathname(parts.path)).resolve()
+    if not path.is_relative_to(root.resolve()) or not path.is_file():
+        raise ResourceRefused(f"refused to fetch {url!r}: not a file inside {root}")
+    return path
+
+
+def make_url_fetcher(root: Path) -> Any:
+    """A WeasyPrint URL fetcher that only serves files inside ``root`` and raises on anything else."""
+    try:
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+    except ImportError:  # WeasyPrint < 68: fetchers are plain functions returning a dict
+        return _legacy_fetcher(root)
+
+    class TemplatesOnlyFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            path = resolve_resource(url, root)
+            mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime_type})
+
+    return TemplatesOnlyFetcher(fail_on_errors=True)
+
+
+def render_pdf(model: ReportModel) -> bytes:
+    """The report as PDF bytes."""
+    from weasyprint import HTML  # imported here: loading WeasyPrint is slow and only the PDF needs it
+
+    root = templates_dir()
+    document = HTML(
+        string=render_document(model, "pdf"),
+        base_url=str(root),
+        url_fetcher=make_url_fetcher(root),
+    )
+    return bytes(document.write_pdf())
+
+
+def write_pdf(model: ReportModel, out_dir: Path) -> list[Path]:
+    """Write ``<base>.pdf`` into ``out_dir``."""
+    path = out_dir / f"{base_name(model.context)}.pdf"
+    return [write_atomic(path, render_pdf(model))]
+
+
+def _legacy_fetcher(root: Path) -> Any:
+    def fetch(url: str) -> dict[str, Any]:
+        path = resolve_resource(url, root)
+        mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return {"string": path.read_bytes(), "mime_type": mime_type, "redirected_url": path.as_uri()}
+
+    return fetch

@@ -1,0 +1,46 @@
+"""The writer registry: one function per output format, all with the same signature.
+
+A writer takes the report model and an existing folder and returns the files it wrote. ``write_report``
+checks every requested format before writing anything, so a typo in ``--format`` fails fast instead of
+after the slow PDF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from reports.csv_writer import write_csv
+from reports.html_writer import write_html
+from reports.json_writer import write_json
+from reports.model import ReportModel
+from reports.pdf_writer import write_pdf
+
+Writer = Callable[[ReportModel, Path], list[Path]]
+
+WRITERS: dict[str, Writer] = {
+    "json": write_json,
+    "csv": write_csv,
+    "pdf": write_pdf,
+    "html": write_html,
+}
+
+
+def write_report(model: ReportModel, out_dir: Path, formats: Iterable[str]) -> list[Path]:
+    """Write ``model`` in each of ``formats`` (keys of ``WRITERS``) into ``out_dir``, creating it.
+
+    ``formats`` may also be one comma-separated string (``"pdf,csv"``). Raises ``ValueError`` naming the
+    known formats when one is unknown; nothing is written then.
+    """
+    if isinstance(formats, str):
+        formats = formats.split(",")
+    wanted = list(dict.fromkeys(f.strip().lower() for f in formats))
+    unknown = [f for f in wanted if f not in WRITERS]
+    if unknown:
+        known = ", ".join(WRITERS)
+        raise ValueError(f"unknown report format {', '.join(map(repr, unknown))}; choose from {known}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name in wanted:
+        written.extend(WRITERS[name](model, out_dir))
+    return written

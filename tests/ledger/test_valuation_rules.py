@@ -1,0 +1,60 @@
+"""Valuation from the trade's own tax-currency side and from the value a source states."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from taxsync.assets import FIAT
+from taxsync.ledger.records import Leg, Quote, Transaction, Transfer, TxKind
+from taxsync.prices.valuation import value_ledger
+from taxsync.problems import ProblemKind
+from taxsync.tax.records import EventKind
+from taxsync.types import Asset, Role, TimestampMs
+
+USD = Asset("USD")
+
+
+def tx(kind: TxKind, *legs: tuple[str, str, Role], quote: tuple[str, str] | None = None, account: str = "a",
+       ts: int = 0) -> Transaction:
+    return Transaction(f"{account}:{ts}", account, TimestampMs(ts), kind,
+                       tuple(Leg(Asset(a), D(n), r) for a, n, r in legs),
+                       quote=Quote(D(quote[0]), Asset(quote[1])) if quote else None)
+
+
+def values(transaction: Transaction) -> list[D | None]:
+    events, _ = value_ledger([transaction], [], USD, FIAT)
+    return [leg.value for leg in events[0].legs]
+
+
+def test_purchase_is_valued_by_its_usd_side_and_fee_by_unit_price() -> None:
+    t = tx(TxKind.TRADE, ("USD", "-100", Role.OUT), ("ETH", "0.05", Role.IN), ("ETH", "-0.0005", Role.FEE))
+    assert values(t) == [D("100"), D("100"), D("1.0000")]
+
+
+def test_crypto_to_crypto_takes_the_stated_value_on_both_sides() -> None:
+    t = tx(TxKind.TRADE, ("ETH", "-1", Role.OUT), ("BTC", "0.05", Role.IN), quote=("3000", "USD"))
+    assert values(t) == [D("3000"), D("3000")]
+
+
+def test_no_value_is_a_problem_never_a_silent_zero() -> None:
+    t = tx(TxKind.TRADE, ("ETH", "-1", Role.OUT), ("BTC", "0.05", Role.IN), quote=("2800", "EUR"))
+    events, problems = value_ledger([t], [], USD, FIAT)
+    assert [leg.value for leg in events[0].legs] == [None, None]
+    assert [p.kind for p in problems] == [ProblemKind.MISSING_PRICE]
+    assert "BTC, ETH" in problems[0].message
+
+
+def test_plain_deposit_needs_no_value_but_income_does() -> None:
+    assert value_ledger([tx(TxKind.DEPOSIT, ("ETH", "1", Role.IN))], [], USD, FIAT)[1] == []
+    problems = value_ledger([tx(TxKind.INCOME, ("ETH", "1", Role.IN))], [], USD, FIAT)[1]
+    assert [p.kind for p in problems] == [ProblemKind.MISSING_PRICE]
+
+
+def test_transfer_event_carries_the_fee_and_the_gap() -> None:
+    w = tx(TxKind.WITHDRAWAL, ("BTC", "-1", Role.OUT), ("BTC", "-0.001", Role.FEE), quote=("60000", "USD"))
+    d = tx(TxKind.DEPOSIT, ("BTC", "0.998", Role.IN), account="b", ts=1000)
+    events, problems = value_ledger([], [Transfer(w, d, "amount and time")], USD, FIAT)
+    (event,) = events
+    assert (event.kind, event.account, event.to_account, problems) == (EventKind.TRANSFER, "a", "b", [])
+    assert [(leg.amount, leg.role, leg.value) for leg in event.legs if leg.role is Role.FEE] == [
+        (D("-0.001"), Role.FEE, D("60.000")), (D("-0.002"), Role.FEE, D("120"))]

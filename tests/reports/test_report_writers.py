@@ -1,0 +1,308 @@
+"""JSON, CSV and HTML output of the sample report: shape, values, names, and hostile text made harmless."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from reports import WRITERS, ReportModel, write_report
+from reports.csv_writer import FORM8949_HEADER
+from reports.html_writer import write_html
+from reports.json_writer import render_json
+from reports.safe import neutralise
+
+FORMULA = '=HYPERLINK("http://x")'
+SCRIPT = "<script>alert(1)</script>"
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+# --- JSON -------------------------------------------------------------------------------------------
+
+
+def test_json_has_the_documented_shape(model: ReportModel) -> None:
+    doc = json.loads(render_json(model))
+    for key in (
+        "jurisdiction",
+        "tax_year",
+        "period",
+        "currency",
+        "method",
+        "totals",
+        "disposals",
+        "income",
+        "holdings",
+        "problems",
+    ):
+        assert key in doc
+    assert doc["period"] == {"start": "2024-01-01", "end": "2024-12-31"}
+    assert set(doc["totals"]) >= {"proceeds", "cost", "gain", "short_term_gain", "long_term_gain", "income"}
+    assert set(doc["disposals"][0]) >= {
+        "asset",
+        "amount",
+        "acquired",
+        "disposed",
+        "proceeds",
+        "cost",
+        "gain",
+        "term",
+        "rule",
+        "account",
+    }
+    assert set(doc["income"][0]) >= {"date", "asset", "amount", "value", "kind", "account"}
+    assert set(doc["holdings"][0]) == {"asset", "amount", "cost", "account"}
+    assert set(doc["problems"][0]) == {"kind", "severity", "message", "source"}
+
+
+def test_json_amounts_are_exact_decimal_strings_without_exponent(model: ReportModel) -> None:
+    doc = json.loads(render_json(model))
+    assert (doc["jurisdiction"], doc["tax_year"], doc["currency"], doc["method"]) == ("us", "2024", "USD", "fifo")
+    assert doc["totals"] == {
+        "proceeds": "37700.13",
+        "cost": "23112.62",
+        "gain": "14587.51",
+        "short_term_gain": "11487.501",
+        "long_term_gain": "3100.009",
+        "income": "163.465",
+        "income_unvalued": 1,
+    }
+    btc, various, unknown, eth, shib = doc["disposals"]
+    assert (
+        btc.items()
+        >= {
+            "asset": "BTC",
+            "amount": "0.5",
+            "acquired": "2024-01-10",
+            "disposed": "2024-03-15",
+            "proceeds": "30000.005",
+            "cost": "20000.004",
+            "gain": "10000.001",
+            "term": "short",
+            "rule": "fifo",
+            "account": "binance-main",
+            "ref": "binance-main/2",
+        }.items()
+    )
+    assert various["acquired"] == "various" and various["gain"] == "-12.5"
+    assert unknown["acquired"] == "unknown" and unknown["no_basis"] == "10"
+    assert eth["term"] == "long" and eth["acquired"] == "2022-05-01"
+    assert shib["amount"] == "0.00000001" and shib["proceeds"] == "100"  # given as 1E-8 and 1E+2
+    assert [i["value"] for i in doc["income"]] == ["123.456", None, "40.004", "0.005"]
+    assert doc["holdings"][2] == {"asset": "@SUM(A1)", "amount": "1000", "cost": "10.001", "account": "-cmd"}
+    assert doc["problems"][0] == {
+        "kind": "missing_cost_basis",
+        "severity": "error",
+        "message": FORMULA,
+        "source": "coinbase/7",
+    }
+    assert doc["problem_counts"] == {"error": 2, "warning": 1, "info": 1}
+    assert "E+" not in render_json(model) and "E-" not in render_json(model)
+
+
+def test_every_json_amount_parses_back_to_the_exact_decimal(model: ReportModel) -> None:
+    doc = json.loads(render_json(model))
+    for row, disposal in zip(doc["disposals"], model.disposals, strict=True):
+        assert D(row["proceeds"]) == disposal.record.proceeds
+        assert D(row["cost"]) == disposal.record.cost
+        assert D(row["amount"]) == disposal.record.amount
+
+
+# --- CSV --------------------------------------------------------------------------------------------
+
+
+def test_form8949_csv_columns_and_rows(model: ReportModel, tmp_path: Path) -> None:
+    paths = WRITERS["csv"](model, tmp_path)
+    assert [p.name for p in paths] == [
+        "taxsync-us-2024-fifo-form8949.csv",
+        "taxsync-us-2024-fifo-income.csv",
+        "taxsync-us-2024-fifo-holdings.csv",
+    ]
+    header, *rows = read_csv(paths[0])
+    assert header == list(FORM8949_HEADER)
+    assert header[:8] == [
+        "Description",
+        "Date Acquired",
+        "Date Sold",
+        "Proceeds",
+        "Cost Basis",
+        "Code",
+        "Adjustment",
+        "Gain or Loss",
+    ]
+    assert rows[0] == [
+        "0.5 BTC",
+        "01/10/2024",
+        "03/15/2024",
+        "30000.01",
+        "20000.00",
+        "",
+        "",
+        "10000.01",
+        "Short-term",
+        "binance-main",
+        "binance-main/2",
+    ]
+    assert rows[1][:8] == [f"100 {FORMULA}", "VARIOUS", "04/02/2024", "100.00", "112.50", "", "", "-12.50"]
+    assert rows[2][1] == "UNKNOWN" and rows[2][9] == "'-cmd"
+    assert rows[4][0] == "0.00000001 SHIB"
+    assert [r[8] for r in rows] == ["Short-term"] * 3 + ["Long-term"] * 2
+    # every Part adds up from the printed rows
+    for term, expected in (("Short-term", "11487.51"), ("Long-term", "3100.01")):
+        assert sum(D(r[7]) for r in rows if r[8] == term) == D(expected)
+    raw = paths[0].read_bytes()
+    assert raw.count(b"\r\n") == len(rows) + 1 and b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_income_and_holdings_csv(model: ReportModel, tmp_path: Path) -> None:
+    _, income_path, holdings_path = WRITERS["csv"](model, tmp_path)
+    header, *rows = read_csv(income_path)
+    assert header == ["Date", "Asset", "Amount", "Value", "Kind", "Account", "Reference"]
+    assert rows[0] == ["2024-02-01", "ETH", "0.01", "123.46", "staking", "kraken", "kraken/20"]
+    assert rows[1] == ["2024-05-05", "'+1", "5", "", "airdrop", "'@SUM(A1)", "binance-main/21"]
+    assert rows[3][:4] == ["2024-10-01", f"'{FORMULA}", "7", "0.01"]
+    header, *rows = read_csv(holdings_path)
+    assert header == ["Asset", "Amount", "Cost", "Account"]
+    assert rows == [
+        ["BTC", "1.25", "25000.51", "all"],
+        [SCRIPT, "3", "0.00", "all"],
+        ["'@SUM(A1)", "1000", "10.00", "'-cmd"],
+    ]
+
+
+def test_no_csv_cell_can_start_a_formula(model: ReportModel, tmp_path: Path) -> None:
+    for path in WRITERS["csv"](model, tmp_path):
+        for row in read_csv(path):
+            for cell in row:
+                if cell[:1] in ("=", "+", "@", "\t", "\r"):
+                    pytest.fail(f"{path.name}: formula-like cell {cell!r}")
+                if cell.startswith("-"):
+                    D(cell)  # only plain negative numbers may start with a minus
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        (FORMULA, "'" + FORMULA),
+        ("+1", "'+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-cmd", "'-cmd"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("-12.50", "-12.50"),
+        ("-3", "-3"),
+        ("-1+2", "'-1+2"),
+        ("12.50", "12.50"),
+        ("BTC", "BTC"),
+        ("", ""),
+        ("a=b", "a=b"),
+    ],
+)
+def test_neutralise(cell: str, safe: str) -> None:
+    assert neutralise(cell) == safe
+
+
+# --- HTML -------------------------------------------------------------------------------------------
+
+
+def test_html_is_self_contained_and_escapes_hostile_text(model: ReportModel, tmp_path: Path) -> None:
+    (path,) = write_html(model, tmp_path)
+    html = path.read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "=HYPERLINK(&#34;http://x&#34;)" in html or "=HYPERLINK(&quot;http://x&quot;)" in html
+    assert "<link" not in html and "http://" not in html.replace("http://x", "")  # nothing fetched
+    assert "<style>" in html and "table-header-group" in html  # CSS inlined
+    for text in (
+        "2024-01-01",
+        "2024-12-31",
+        "United States",
+        "37,700.14",
+        "14,587.52",
+        "(12.50)",
+        "163.47",
+        "America/New_York",
+        "0.1.0",
+        "household",
+        "various".upper(),
+        "UNKNOWN",
+        "not valued",
+    ):
+        assert text in html, text
+
+
+def test_html_says_so_when_sections_are_empty(make_model: Callable[..., ReportModel], tmp_path: Path) -> None:
+    from taxsync.tax.records import TaxResult
+
+    (path,) = write_html(make_model(TaxResult((), (), (), ())), tmp_path)
+    html = path.read_text(encoding="utf-8")
+    for text in (
+        "No disposals in this period.",
+        "No income in this period.",
+        "No holdings at the end of this period.",
+        "No problems found.",
+    ):
+        assert text in html
+
+
+# --- write_report -----------------------------------------------------------------------------------
+
+
+def test_write_report_names_files_and_creates_the_folder(model: ReportModel, tmp_path: Path) -> None:
+    out = tmp_path / "a" / "b"
+    paths = write_report(model, out, ["json", "csv", "html", "json"])
+    assert [p.name for p in paths] == [
+        "taxsync-us-2024-fifo.json",
+        "taxsync-us-2024-fifo-form8949.csv",
+        "taxsync-us-2024-fifo-income.csv",
+        "taxsync-us-2024-fifo-holdings.csv",
+        "taxsync-us-2024-fifo.html",
+    ]
+    assert sorted(os.listdir(out)) == sorted(p.name for p in paths)  # no temporary files left behind
+
+
+def test_write_report_names_tax_years_that_span_two_years(
+    make_model: Callable[..., ReportModel], tmp_path: Path
+) -> None:
+    model = make_model(jurisdiction="uk", tax_year="2024-25", method="pooling")
+    (path,) = write_report(model, tmp_path, ["json"])
+    assert path.name == "taxsync-uk-2024-25-pooling.json"
+
+
+def test_write_report_refuses_unknown_formats_before_writing(model: ReportModel, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"'docx'.*json, csv, pdf, html"):
+        write_report(model, tmp_path / "out", ["json", "docx"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_write_leaves_the_previous_file_untouched(
+    model: ReportModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (path,) = write_report(model, tmp_path, ["json"])
+    before = path.read_bytes()
+
+    def crash(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("reports.files.os.replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        write_report(model, tmp_path, ["json"])
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def test_write_report_accepts_a_comma_separated_string(model: ReportModel, tmp_path: Path) -> None:
+    paths = write_report(model, tmp_path, "json, html")
+    assert [p.suffix for p in paths] == [".json", ".html"]
+
+
+def test_registry_has_the_four_formats() -> None:
+    assert set(WRITERS) == {"json", "csv", "pdf", "html"}

@@ -51,10 +51,10 @@ def import_files(ws: Workspace, paths: Sequence[Path], *, account: str, fmt: str
     with Session(ws.engine) as session, session.begin():
         target = get_or_create_account(session, account.strip(), "file")
         new = store_raw_records(session, (
-            {"account_id": target.id, "source": file.format.name, "stream": "file",
-             "origin": str(file.path.resolve()), "locator": str(row.line), "external_id": row.external_id,
-             "payload": dict(row.values), "imported_at": imported_at}
-            for file in read for row in file.rows
+            {"account_id": target.id, "source": file.format.name, "stream": "file", "origin": origin,
+             "locator": str(row.line), "external_id": row.external_id, "payload": dict(row.values),
+             "imported_at": imported_at}
+            for file in read for origin in (str(file.path.resolve()),) for row in file.rows
         ))
         transactions = rebuild_ledger(session, [target.id])
     return ImportSummary(len(read), sum(len(f.rows) for f in read), new, transactions)

@@ -40,7 +40,7 @@ def from_datetime(moment: datetime) -> TimestampMs:
 
 def local_date(ts: TimestampMs, zone: ZoneInfo) -> date:
     """The calendar date of ``ts`` in ``zone``: day-based tax rules count local days."""
-    return to_datetime(ts).astimezone(zone).date()
+    return datetime.fromtimestamp(ts // 1000, zone).date()  # whole seconds decide the day exactly
 
 
 def day_start(day: date, zone: ZoneInfo) -> TimestampMs:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from taxsync.db import Account, LedgerProblem, RawRecord
@@ -26,38 +27,50 @@ def _ref(account: Account, raw: RawRecord) -> str:
     return f"{account.name}/{origin}:{raw.locator}"
 
 
+def _normalize(account: Account, raw: RawRecord) -> tuple[Transaction | None, list[Problem]]:
+    ref = _ref(account, raw)
+    try:
+        result = NORMALIZERS[raw.source](json.loads(raw.payload), account.name, ref)
+    except FieldError as error:  # checked at import, so only rows stored by an older parser get here
+        return None, [Problem(ProblemKind.UNSUPPORTED, Severity.ERROR, f"column '{error.column}': {error}", ref)]
+    return result.transaction, list(result.problems)
+
+
 def rebuild_ledger(session: Session, account_ids: Iterable[int]) -> int:
-    """Derive the transactions of the given accounts anew; returns how many there are now."""
+    """Derive the transactions of the given accounts anew; returns how many there are now.
+
+    Rows are written with bulk inserts and ids assigned here, so a large account rebuilds in seconds.
+    """
     count = 0
     for account_id in account_ids:
         account = session.get_one(Account, account_id)
         session.execute(delete(TransactionRow).where(TransactionRow.account_id == account_id))
         session.execute(delete(LedgerProblem).where(LedgerProblem.account_id == account_id))
+        next_id = (session.scalar(select(func.max(TransactionRow.id))) or 0) + 1
+        transactions: list[dict[str, Any]] = []
+        legs: list[dict[str, Any]] = []
+        problems: list[dict[str, Any]] = []
         raws = session.scalars(select(RawRecord).where(RawRecord.account_id == account_id).order_by(RawRecord.id))
         for raw in raws:
-            ref = _ref(account, raw)
-            try:
-                result = NORMALIZERS[raw.source](json.loads(raw.payload), account.name, ref)
-                problems = list(result.problems)
-            except FieldError as error:  # checked at import, so only an older parser's rows get here
-                result, problems = None, [Problem(ProblemKind.UNSUPPORTED, Severity.ERROR,
-                                                  f"column '{error.column}': {error}", ref)]
-            for problem in problems:
-                session.add(LedgerProblem(account_id=account_id, raw_record_id=raw.id, kind=problem.kind.value,
-                                          severity=problem.severity.value, message=problem.message,
-                                          source=problem.source))
-            if result is None or result.transaction is None:
+            tx, found = _normalize(account, raw)
+            problems += [{"account_id": account_id, "raw_record_id": raw.id, "kind": p.kind.value,
+                          "severity": p.severity.value, "message": p.message, "source": p.source} for p in found]
+            if tx is None:
                 continue
-            tx = result.transaction
-            session.add(TransactionRow(
-                account_id=account_id, raw_record_id=raw.id, ref=tx.ref, timestamp=tx.timestamp,
-                kind=tx.kind.value, subkind=tx.subkind, label=tx.label, description=tx.description,
-                txhash=tx.txhash, quote_amount=tx.quote.amount if tx.quote else None,
-                quote_currency=tx.quote.currency if tx.quote else None,
-                legs=[LegRow(position=i, asset=leg.asset, amount=leg.amount, role=leg.role.value)
-                      for i, leg in enumerate(tx.legs)],
-            ))
-            count += 1
+            transactions.append({
+                "id": next_id, "account_id": account_id, "raw_record_id": raw.id, "ref": tx.ref,
+                "timestamp": tx.timestamp, "kind": tx.kind.value, "subkind": tx.subkind, "label": tx.label,
+                "description": tx.description, "txhash": tx.txhash,
+                "quote_amount": tx.quote.amount if tx.quote else None,
+                "quote_currency": tx.quote.currency if tx.quote else None,
+            })
+            legs += [{"transaction_id": next_id, "position": i, "asset": leg.asset, "amount": leg.amount,
+                      "role": leg.role.value} for i, leg in enumerate(tx.legs)]
+            next_id += 1
+        for table, rows in ((TransactionRow, transactions), (LegRow, legs), (LedgerProblem, problems)):
+            if rows:
+                session.execute(insert(table), rows)
+        count += len(transactions)
     session.flush()
     return count
 

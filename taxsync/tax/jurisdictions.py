@@ -25,7 +25,10 @@ def held_more_than_one_year(acquired: date, disposed: date) -> Term:
     DE: §23 Abs. 1 Nr. 2 EStG ("nicht mehr als ein Jahr" is taxable). AU: ITAA 1997 s115-25, "at least
     12 months" not counting the days of acquisition and disposal, which comes to the same test.
     """
-    return Term.LONG if disposed > acquired + relativedelta(years=1) else Term.SHORT
+    if disposed.year - acquired.year > 1:
+        return Term.LONG
+    anniversary = acquired + relativedelta(years=1)  # 29 Feb -> 28 Feb
+    return Term.LONG if disposed > anniversary else Term.SHORT
 
 
 def no_holding_term(_acquired: date, _disposed: date) -> Term:

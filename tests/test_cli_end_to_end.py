@@ -122,3 +122,10 @@ def test_format_option_checks_the_header(cli, home: Path, tmp_path: Path, header
     assert "not a Koinly universal CSV file" in cli("import-file", wrong, "--account", "x", "--format", "koinly",
                                                     "--home", home, code=4).output
     cli("import-file", wrong, "--account", "x", "--format", "cointracking", "--home", home, code=2)
+
+
+def test_cli_reference_is_current() -> None:
+    from taxsync.cli_reference import render_reference
+
+    committed = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert committed == render_reference(), "run: python -m taxsync.cli_reference > docs/cli.md"

@@ -186,47 +186,39 @@ def _income(books: _Books, event: Event) -> None:
     books.pay_fees(event, event.account)
 
 
-def _deposit(books: _Books, event: Event) -> None:
-    for leg in _legs(event, Role.IN):
-        if books.tracked(leg.asset):
-            books.problem(
-                ProblemKind.UNMATCHED_DEPOSIT, Severity.WARNING,
-                f"deposit of {books.describe(event, leg.amount, leg.asset)} matches no withdrawal from your "
-                "other accounts: treated as acquired at zero cost. If it came from a wallet of yours, import "
-                "that wallet; if it was a purchase or income, label it so", event)
-        books.acquire(event, leg.asset, leg.amount, ZERO, event.account)
-    books.pay_fees(event, event.account)
+def _movement(role: Role, kind: ProblemKind | None = None, explain: str = "") -> Callable[[_Books, Event], None]:
+    """A handler for units that arrive (at zero cost) or leave (without a sale), flagging each tracked one
+    with ``explain`` (``{what}`` is replaced by the amount, date and account) when ``kind`` is given."""
+
+    def handle(books: _Books, event: Event) -> None:
+        for leg in _legs(event, role):
+            if kind and books.tracked(leg.asset):
+                what = books.describe(event, abs(leg.amount), leg.asset)
+                books.problem(kind, Severity.WARNING, explain.format(what=what), event)
+            if role is Role.IN:
+                books.acquire(event, leg.asset, leg.amount, ZERO, event.account)
+            else:
+                books.remove(event, leg.asset, -leg.amount, event.account)
+        books.pay_fees(event, event.account)
+
+    return handle
 
 
-def _gift_in(books: _Books, event: Event) -> None:
-    """A gift's basis is the donor's (IRC §1015): unknown here, so zero until the user supplies it."""
-    for leg in _legs(event, Role.IN):
-        if books.tracked(leg.asset):
-            books.problem(
-                ProblemKind.MISSING_COST_BASIS, Severity.WARNING,
-                f"gift of {books.describe(event, leg.amount, leg.asset)} received: the donor's cost basis "
-                "carries over and is unknown, so zero is used; ask the donor for their cost", event)
-        books.acquire(event, leg.asset, leg.amount, ZERO, event.account)
-    books.pay_fees(event, event.account)
-
-
-def _withdrawal(books: _Books, event: Event) -> None:
-    for leg in _legs(event, Role.OUT):
-        if books.tracked(leg.asset):
-            books.problem(
-                ProblemKind.UNMATCHED_WITHDRAWAL, Severity.WARNING,
-                f"withdrawal of {books.describe(event, -leg.amount, leg.asset)} matches no deposit into your "
-                "other accounts: treated as moved to a wallet of yours that is not imported (no gain). Import "
-                "that wallet, or label the row if it was a payment, gift or loss", event)
-        books.remove(event, leg.asset, -leg.amount, event.account)
-    books.pay_fees(event, event.account)
-
-
-def _leave(books: _Books, event: Event) -> None:
-    """Gifts given, donations and losses: the units leave without a sale (no gain, no deductible loss)."""
-    for leg in _legs(event, Role.OUT):
-        books.remove(event, leg.asset, -leg.amount, event.account)
-    books.pay_fees(event, event.account)
+_deposit = _movement(
+    Role.IN, ProblemKind.UNMATCHED_DEPOSIT,
+    "deposit of {what} matches no withdrawal from your other accounts: treated as acquired at zero cost. If it "
+    "came from a wallet of yours, import that wallet; if it was a purchase or income, label it so")
+# A gift's basis is the donor's (IRC §1015): unknown here, so zero until the user supplies it.
+_gift_in = _movement(
+    Role.IN, ProblemKind.MISSING_COST_BASIS,
+    "gift of {what} received: the donor's cost basis carries over and is unknown, so zero is used; ask the "
+    "donor for their cost")
+_withdrawal = _movement(
+    Role.OUT, ProblemKind.UNMATCHED_WITHDRAWAL,
+    "withdrawal of {what} matches no deposit into your other accounts: treated as moved to a wallet of yours "
+    "that is not imported (no gain). Import that wallet, or label the row if it was a payment, gift or loss")
+# Gifts given, donations and losses: the units leave without a sale (no gain, no deductible loss).
+_leave = _movement(Role.OUT)
 
 
 def _transfer(books: _Books, event: Event) -> None:

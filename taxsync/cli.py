@@ -192,3 +192,6 @@ def main_callback(
 
 def main() -> None:
     app()
+
+
+from taxsync import cli_accounts  # noqa: E402,F401  (registers `account` and `import`)

@@ -30,12 +30,20 @@ def render_reference() -> str:
     group = typer.main.get_group(app)
     lines = ["# taxsync command reference", "",
              "Generated from the commands by `python -m taxsync.cli_reference`; do not edit by hand.", ""]
+    lines += _commands(group, "taxsync")
+    return "\n".join(lines)
+
+
+def _commands(group: Any, prefix: str) -> list[str]:
+    lines: list[str] = []
     for name, command in group.commands.items():
-        lines += [f"## taxsync {name}", "", (command.help or "").strip(), ""]
+        lines += [f"## {prefix} {name}", "", (command.help or "").strip(), ""]
         params = [p for p in command.params if p.name != "help"]
         if params:
             lines += [_option_line(p) for p in params] + [""]
-    return "\n".join(lines)
+        if hasattr(command, "commands"):
+            lines += _commands(command, f"{prefix} {name}")
+    return lines
 
 
 if __name__ == "__main__":

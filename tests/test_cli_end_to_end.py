@@ -103,10 +103,19 @@ def test_bad_options_are_usage_errors(cli, home: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example(cli) -> None:
-    group = typer.main.get_group(app)
-    for name, command in group.commands.items():
-        assert command.help and "Example: taxsync" in command.help, name
-        assert cli(name, "--help").exit_code == 0
+    def walk(group, path):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                assert command.help, name
+                yield from walk(command, [*path, name])
+            else:
+                yield [*path, name], command
+
+    commands = list(walk(typer.main.get_group(app), []))
+    assert {" ".join(p) for p, _ in commands} >= {"init", "import-file", "report", "import", "account add"}
+    for path, command in commands:
+        assert command.help and "Example: taxsync" in command.help, path
+        assert cli(*path, "--help").exit_code == 0
 
 
 def test_python_dash_m_runs_the_cli() -> None:

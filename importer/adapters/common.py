@@ -1,0 +1,41 @@
+"""Helpers shared by adapters: payloads for raw records, fixed time windows, ledger balances."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from importer.sync import Fetched, SyncContext
+from taxsync.ledger.sources import NORMALIZERS, FieldError
+
+DAY_MS = 86_400_000
+
+
+def fetched(ctx: SyncContext, kind: str, item: dict[str, Any], external_id: str) -> Fetched:
+    """A ccxt unified structure (with ``info``, the exchange's raw row) as a raw record payload."""
+    return Fetched(f"ccxt-{kind}", external_id, {"exchange": ctx.exchange_id, "kind": kind, **item})
+
+
+def windows(start: int, end: int, width: int) -> Iterator[tuple[int, int]]:
+    """Consecutive inclusive [from, to] millisecond windows of at most ``width`` covering [start, end]."""
+    while start <= end:
+        stop = min(start + width - 1, end)
+        yield start, stop
+        start = stop + 1
+
+
+def ledger_balances(ctx: SyncContext, sources: Iterable[str]) -> dict[str, Decimal]:
+    """Per-asset sum of the legs the stored raw records normalize to: what the history says is held."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for source in sources:
+        normalize = NORMALIZERS[source]
+        for payload in ctx.raw_payloads(source):
+            try:
+                tx = normalize(payload, ctx.account, "").transaction
+            except FieldError:
+                continue
+            for leg in tx.legs if tx else ():
+                totals[leg.asset] += leg.amount
+    return dict(totals)

@@ -1,0 +1,66 @@
+"""Build the ccxt client of an account: exact numbers, throttling on, quiet logs, optional base URL.
+
+``number = str`` makes ccxt return every amount as the exchange's decimal text, so nothing passes through a
+binary float on its way to the ledger. ccxt's own logger would print request headers (API keys) at DEBUG, so
+it is held at WARNING.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import ccxt
+
+from importer.credentials import Credentials
+from taxsync.errors import UsageError
+
+logging.getLogger("ccxt").setLevel(logging.WARNING)
+
+# Per-exchange construction options: only what history import needs, so loading markets costs one request.
+OPTIONS: dict[str, dict[str, Any]] = {
+    "binance": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False, "fetchMargins": False},
+    "gemini": {"fetchCurrencies": {"webApiEnable": False}},
+}
+
+
+def known_exchange(exchange_id: str) -> str:
+    if exchange_id not in ccxt.exchanges:
+        raise UsageError(f"'{exchange_id}' is not an exchange ccxt knows (see https://docs.ccxt.com for ids)")
+    return exchange_id
+
+
+def point_at(exchange: ccxt.Exchange, base_url: str) -> None:
+    """Send every request of ``exchange`` to ``base_url`` (a testnet, proxy or the simulator), keeping paths."""
+    from importer.simulator.ccxt_url import point_ccxt_at
+
+    point_ccxt_at(exchange, base_url)
+
+
+def make_exchange(
+    exchange_id: str,
+    credentials: Credentials | None,
+    *,
+    api_url: str | None = None,
+    sandbox: bool = False,
+    timeout_ms: int = 30_000,
+    extra: Mapping[str, Any] | None = None,
+) -> ccxt.Exchange:
+    config: dict[str, Any] = {
+        "enableRateLimit": True,
+        "timeout": timeout_ms,
+        "options": dict(OPTIONS.get(exchange_id, {})),
+        **(extra or {}),
+    }
+    if credentials is not None:
+        config.update(apiKey=credentials.api_key, secret=credentials.secret)
+        if credentials.password:
+            config["password"] = credentials.password
+    exchange = getattr(ccxt, known_exchange(exchange_id))(config)
+    exchange.number = str
+    if sandbox:
+        exchange.set_sandbox_mode(True)
+    if api_url:
+        point_at(exchange, api_url)
+    return exchange

@@ -1,0 +1,174 @@
+"""``taxsync account ...`` and ``taxsync import``: thin wrappers over ``taxsync.accounts``."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from taxsync import accounts
+from taxsync.cli import AsJson, Home, app, err, handles_errors, out
+from taxsync.errors import ExitCode
+from taxsync.workspace import open_workspace
+
+account_app = typer.Typer(help="Exchange accounts and their read-only API keys.", no_args_is_help=True)
+app.add_typer(account_app, name="account")
+
+
+def _date(value: str | None, option: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date such as 2021-01-31", param_hint=option) from None
+
+
+@account_app.command("add")
+@handles_errors
+def account_add_cli(
+    name: Annotated[str, typer.Argument(help="A name for the account, e.g. binance-main.")],
+    exchange: Annotated[str, typer.Option("--exchange", help="ccxt exchange id, e.g. binance, kraken.")],
+    api_key_env: Annotated[str | None, typer.Option(help="Environment variable holding the API key.")] = None,
+    secret_env: Annotated[str | None, typer.Option(help="Environment variable holding the API secret.")] = None,
+    password_env: Annotated[str | None, typer.Option(help="Environment variable holding the passphrase.")] = None,
+    use_keyring: Annotated[bool, typer.Option("--keyring", help="Keep the key in the OS keyring (prompted).")] = False,
+    api_url: Annotated[str | None, typer.Option(help="Send every request to this base URL instead.")] = None,
+    sandbox: Annotated[bool, typer.Option(help="Use the exchange's testnet.")] = False,
+    allow_trading_key: Annotated[bool, typer.Option(help="Accept a key that can trade (never one that can "
+                                                          "withdraw).")] = False,
+    since: Annotated[str | None, typer.Option(help="Date the account was opened (history starts there).")] = None,
+    home: Home = None,
+) -> None:
+    """Add an exchange account. Secrets are read from environment variables at run time or kept in the OS
+    keyring; taxsync never writes them anywhere else. Use a read-only key.
+
+    Example: taxsync account add binance-main --exchange binance --api-key-env BINANCE_KEY --secret-env BINANCE_SECRET
+    """
+    ws = open_workspace(home)
+    values = None
+    if use_keyring:
+        from importer.credentials import usable_keyring
+
+        usable_keyring()  # fail before prompting on a machine without one
+        values = {"api_key": typer.prompt("API key", hide_input=True),
+                  "secret": typer.prompt("API secret", hide_input=True),
+                  "password": typer.prompt("Passphrase (empty if none)", default="", hide_input=True,
+                                           show_default=False) or None}
+    accounts.add_account(ws, name, exchange=exchange, api_key_env=api_key_env, secret_env=secret_env,
+                         password_env=password_env, keyring_values=values, api_url=api_url, sandbox=sandbox,
+                         allow_trading_key=allow_trading_key, since=_date(since, "--since"))
+    out.print(f"Added account '{name}' ({exchange}). Run `taxsync account check {name}` to test the key.")
+
+
+@account_app.command("list")
+@handles_errors
+def account_list_cli(as_json: AsJson = False, home: Home = None) -> None:
+    """List accounts with how many records each holds and when it last synced.
+
+    Example: taxsync account list
+    """
+    rows = accounts.list_accounts(open_workspace(home))
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps([{"name": r.name, "kind": r.kind, "exchange": r.exchange, "records": r.records,
+                                      "last_sync": r.last_sync, "options": r.options} for r in rows], indent=2) + "\n")
+        return
+    table = Table(title="Accounts")
+    for column in ("Name", "Kind", "Exchange", "Records", "Last sync (UTC)", "Key"):
+        table.add_column(column)
+    for r in rows:
+        key = "keyring" if r.options.get("keyring") else (f"${r.options['api_key_env']}"
+                                                          if r.options.get("api_key_env") else "")
+        synced = datetime.fromtimestamp(r.last_sync / 1000, UTC).strftime("%Y-%m-%d %H:%M") if r.last_sync else ""
+        table.add_row(r.name, r.kind, r.exchange or "", str(r.records), synced, key)
+    out.print(table)
+
+
+@account_app.command("remove")
+@handles_errors
+def account_remove_cli(name: Annotated[str, typer.Argument(help="Account to remove.")], home: Home = None) -> None:
+    """Remove an account, everything imported for it and its secrets in the keyring.
+
+    Example: taxsync account remove binance-old
+    """
+    accounts.remove_account(open_workspace(home), name)
+    out.print(f"Removed account '{name}'")
+
+
+@account_app.command("check")
+@handles_errors
+def account_check_cli(names: Annotated[list[str] | None, typer.Argument(help="Accounts (default: all).")] = None,
+                      home: Home = None) -> None:
+    """Ask each exchange what the account's key may do; refuse keys that can withdraw (or trade).
+
+    Example: taxsync account check binance-main
+    """
+    failed = False
+    for name, verdict, error in accounts.check_accounts(open_workspace(home), names or ()):
+        if error:
+            failed = True
+            err.print(f"[red]{name}: {error}[/]", highlight=False)
+        else:
+            out.print(verdict, highlight=False)
+    if failed:
+        raise typer.Exit(int(ExitCode.CONFIG))
+
+
+class _Feedback:
+    """A live progress display on a terminal, plain log lines otherwise (cron mail stays readable)."""
+
+    def __init__(self) -> None:
+        self.live = sys.stdout.isatty()
+        self.lock = threading.Lock()
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=out) if self.live else None
+        self.tasks: dict[tuple[str, str], int] = {}
+
+    def __call__(self, account: str, stream: str, count: int) -> None:
+        with self.lock:
+            if self.progress is None:
+                return
+            key = (account, stream)
+            text = f"{account}: {stream} — {count} records"
+            if key not in self.tasks:
+                self.tasks[key] = self.progress.add_task(text)
+            self.progress.update(self.tasks[key], description=text)
+
+
+@app.command("import")
+@handles_errors
+def import_cli(
+    names: Annotated[list[str] | None, typer.Argument(help="Accounts to import (default: all exchange ones).")] = None,
+    since: Annotated[str | None, typer.Option(help="Start of history to fetch (YYYY-MM-DD).")] = None,
+    full: Annotated[bool, typer.Option(help="Fetch everything again, ignoring what was fetched before.")] = False,
+    home: Home = None,
+) -> None:
+    """Import the history of exchange accounts over their APIs, incrementally: run it as often as you like
+    (nightly, say); what was imported before is not fetched again.
+
+    Example: taxsync import binance-main --since 2021-01-01
+    """
+    ws = open_workspace(home)
+    feedback = _Feedback()
+    if feedback.progress:
+        with feedback.progress:
+            results = accounts.import_accounts(ws, names or (), since=_date(since, "--since"), full=full,
+                                               progress=feedback)
+    else:
+        results = accounts.import_accounts(ws, names or (), since=_date(since, "--since"), full=full)
+    for r in results:
+        streams = ", ".join(f"{stream} +{n}" for stream, n in sorted(r.new_records.items())) or "nothing new"
+        status = "ok" if r.ok else f"FAILED: {r.error}"
+        out.print(f"{r.account}: {status}; {streams}; {r.requests} requests; {r.transactions} transactions",
+                  highlight=False)
+        for note in r.notes:
+            out.print(f"  note: {note}", highlight=False)
+    failed = [r.account for r in results if not r.ok]
+    summary = f"import: {len(results) - len(failed)} of {len(results)} accounts ok"
+    out.print(summary + (f"; failed: {', '.join(failed)}" if failed else ""), highlight=False)
+    if failed:
+        raise typer.Exit(int(ExitCode.PARTIAL))

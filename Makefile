@@ -14,11 +14,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo: the bundled sample files, plus a simulated Binance account imported over its API with a read-only
+# key (the exchange simulator runs on 127.0.0.1 for the duration and is stopped afterwards).
 demo: $(STAMP)
-	rm -rf $(DEMO_HOME)
+	rm -rf $(DEMO_HOME) && mkdir -p $(DEMO_HOME)
 	$(BIN)/taxsync init --home $(DEMO_HOME) --jurisdiction us --currency USD
 	$(BIN)/taxsync import-file data/sample/coinbase.csv --account coinbase --home $(DEMO_HOME)
 	$(BIN)/taxsync import-file data/sample/ledger.csv --account ledger --home $(DEMO_HOME)
+	$(BIN)/python -m importer.simulator --exchange binance --seed 2024 --trades 60 --traded 3 --markets 20 \
+		--key demo-read-only-key --secret demo-read-only-secret --url-file $(DEMO_HOME)/simulator.url & \
+	  sim=$$!; trap 'kill $$sim 2>/dev/null' EXIT; \
+	  for i in $$(seq 100); do test -s $(DEMO_HOME)/simulator.url && break; sleep 0.1; done; \
+	  DEMO_BINANCE_KEY=demo-read-only-key DEMO_BINANCE_SECRET=demo-read-only-secret sh -c '\
+	    $(BIN)/taxsync account add binance-demo --exchange binance --api-key-env DEMO_BINANCE_KEY \
+	      --secret-env DEMO_BINANCE_SECRET --api-url "$$(cat $(DEMO_HOME)/simulator.url)" --since 2021-01-01 \
+	      --home $(DEMO_HOME) && \
+	    $(BIN)/taxsync account check --home $(DEMO_HOME) binance-demo && \
+	    $(BIN)/taxsync import --home $(DEMO_HOME)'
 	$(BIN)/taxsync problems --home $(DEMO_HOME)
 	$(BIN)/taxsync report --year 2024 --format pdf,csv,json --out reports --home $(DEMO_HOME)
 

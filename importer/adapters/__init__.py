@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from importer.adapters.binance import BinanceAdapter
 from importer.adapters.generic import GenericAdapter
+from importer.adapters.kraken import KrakenAdapter
 from importer.sync import Adapter
 
-ADAPTERS: dict[str, type] = {"binance": BinanceAdapter}
+ADAPTERS: dict[str, type] = {"binance": BinanceAdapter, "kraken": KrakenAdapter}
 
 
 def adapter_for(exchange_id: str) -> Adapter:

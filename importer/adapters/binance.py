@@ -79,6 +79,8 @@ class BinanceAdapter:
         traded = {k.symbol for k in ctx.keys("trades") if (ctx.stored_state(k) or StreamState()).cursor}
         probed = {k.symbol for k in ctx.keys("trades")} - traded
         assets = set(held) | self._movement_assets(ctx) | {a for s in traded for a in s.split("/")}
+        for symbol in traded - set(spot):  # delisted since it was traded: ccxt only asks for symbols it knows
+            self._inject_market(ctx, *symbol.split("/"))
         first = sorted(traded | {s for s, m in spot.items() if {m["base"], m["quote"]} <= assets} - probed)
         yield from self._fetch_symbols(ctx, first, done)
         checked: set[str] = set()
@@ -121,20 +123,19 @@ class BinanceAdapter:
 
     def _unlisted(self, ctx: SyncContext, residual: set[str], spot: dict[str, Any]) -> list[str]:
         """Pairs of the assets that differ that are not (or no longer) listed: delisted markets keep their
-        trades, but ccxt only asks for symbols it knows, so a market is made up for each."""
-        exchange = ctx.exchange
+        trades on Binance, so each such pair is asked once."""
         listed_ids = {m["id"] for m in spot.values()}
-        symbols = []
-        for base in sorted(residual):
-            for quote in QUOTES:
-                if base == quote or f"{base}{quote}" in listed_ids:
-                    continue
-                market = exchange.safe_market_structure({
-                    "id": f"{base}{quote}", "symbol": f"{base}/{quote}", "base": base, "quote": quote,
-                    "baseId": base, "quoteId": quote, "type": "spot", "spot": True, "active": False,
-                    "linear": None, "inverse": None, "contract": False,
-                })
-                exchange.markets[market["symbol"]] = market
-                exchange.markets_by_id.setdefault(market["id"], []).append(market)
-                symbols.append(market["symbol"])
-        return symbols
+        return [self._inject_market(ctx, base, quote) for base in sorted(residual) for quote in QUOTES
+                if base != quote and f"{base}{quote}" not in listed_ids]
+
+    @staticmethod
+    def _inject_market(ctx: SyncContext, base: str, quote: str) -> str:
+        exchange = ctx.exchange
+        market = exchange.safe_market_structure({
+            "id": f"{base}{quote}", "symbol": f"{base}/{quote}", "base": base, "quote": quote, "baseId": base,
+            "quoteId": quote, "type": "spot", "spot": True, "active": False, "linear": None, "inverse": None,
+            "contract": False,
+        })
+        exchange.markets[market["symbol"]] = market
+        exchange.markets_by_id.setdefault(market["id"], []).append(market)
+        return str(market["symbol"])

@@ -39,4 +39,4 @@ def register(source: str) -> Callable[[Normalizer], Normalizer]:
     return add
 
 
-from taxsync.ledger.sources import koinly  # noqa: E402,F401  (registers itself)
+from taxsync.ledger.sources import ccxt, koinly  # noqa: E402,F401  (each registers itself)

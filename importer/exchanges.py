@@ -8,11 +8,13 @@ it is held at WARNING.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import ccxt
 
+from importer.ccxt_url import BINANCE_SPOT_OPTIONS, point_ccxt_at, reject_non_json
 from importer.credentials import Credentials
 from taxsync.errors import UsageError
 
@@ -20,7 +22,7 @@ logging.getLogger("ccxt").setLevel(logging.WARNING)
 
 # Per-exchange construction options: only what history import needs, so loading markets costs one request.
 OPTIONS: dict[str, dict[str, Any]] = {
-    "binance": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False, "fetchMargins": False},
+    "binance": BINANCE_SPOT_OPTIONS,
     "gemini": {"fetchCurrencies": {"webApiEnable": False}},
 }
 
@@ -29,13 +31,6 @@ def known_exchange(exchange_id: str) -> str:
     if exchange_id not in ccxt.exchanges:
         raise UsageError(f"'{exchange_id}' is not an exchange ccxt knows (see https://docs.ccxt.com for ids)")
     return exchange_id
-
-
-def point_at(exchange: ccxt.Exchange, base_url: str) -> None:
-    """Send every request of ``exchange`` to ``base_url`` (a testnet, proxy or the simulator), keeping paths."""
-    from importer.simulator.ccxt_url import point_ccxt_at
-
-    point_ccxt_at(exchange, base_url)
 
 
 def make_exchange(
@@ -57,10 +52,13 @@ def make_exchange(
         config.update(apiKey=credentials.api_key, secret=credentials.secret)
         if credentials.password:
             config["password"] = credentials.password
+    if override := os.environ.get("TAXSYNC_RATE_LIMIT_MS"):  # for tests and local proxies: ms per request unit
+        config["rateLimit"] = int(override)
     exchange = getattr(ccxt, known_exchange(exchange_id))(config)
     exchange.number = str
     if sandbox:
         exchange.set_sandbox_mode(True)
-    if api_url:
-        point_at(exchange, api_url)
+    if api_url:  # a testnet, a proxy or the simulator: every request goes there, paths unchanged
+        point_ccxt_at(exchange, api_url)
+    reject_non_json(exchange)  # a body cut short in transit must fail (and be retried), not parse as junk
     return exchange

@@ -58,7 +58,7 @@ class Batch:
     key: StreamKey
     records: list[Fetched]
     state: StreamState
-    origin: str  # the ccxt method and its arguments, for provenance
+    origin: str  # the ccxt method (and symbol) the records came from, for provenance
 
 
 @dataclass

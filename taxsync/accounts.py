@@ -8,7 +8,7 @@ failing account never stops the others, and every error message is redacted of s
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -102,11 +102,12 @@ def _exchange_for(ws: Workspace, account: Account) -> tuple[Any, credentials.Cre
     return exchange, creds
 
 
-def _check(ws: Workspace, account: Account, exchange: Any) -> str:
-    """Ask the exchange what the key may do and refuse unsafe keys; remember that it was checked."""
+def _check(ws: Workspace, account: Account, exchange: Any, call: Callable[..., Any] | None = None) -> str:
+    """Ask the exchange what the key may do and refuse unsafe keys; remember that it was checked.
+    ``call`` wraps the request (the sync's retrying caller during an import)."""
     options = json.loads(account.options)
-    verdict = enforce(account.name, check_key(account.exchange or "", exchange),
-                      allow_trading=bool(options.get("allow_trading_key")))
+    permissions = (call or (lambda f, *a: f(*a)))(check_key, account.exchange or "", exchange)
+    verdict = enforce(account.name, permissions, allow_trading=bool(options.get("allow_trading_key")))
     options["key_checked_at"] = now_ms()
     with Session(ws.engine) as session, session.begin():
         session.get_one(Account, account.id).options = json.dumps(options)
@@ -154,13 +155,13 @@ def _sync_one(ws: Workspace, account: Account, since: date | None, full: bool, p
         exchange, creds = _exchange_for(ws, account)
         secrets = creds.values()
         options = json.loads(account.options)
-        if not options.get("key_checked_at"):
-            result.notes.append(_check(ws, account, exchange))
         start = since or date.fromisoformat(options.get("since", DEFAULT_SINCE.isoformat()))
         ctx = SyncContext(ws.engine, account.name, account.id, account.exchange or "", exchange,
                           int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp() * 1000),
                           full=full, progress=progress, retry_delay=retry_delay)
         try:
+            if not options.get("key_checked_at"):  # before the first import
+                result.notes.append(_check(ws, account, exchange, ctx.call))
             run_adapter(adapter_for(account.exchange or ""), ctx, result)
         finally:
             result.requests, result.notes = ctx.requests, result.notes + ctx.notes

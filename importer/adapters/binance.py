@@ -20,7 +20,8 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters.common import DAY_MS, fetched, ledger_balances, windows
+from importer.adapters.common import DAY_MS, complete, fetched, ledger_balances, windows
+from importer.ccxt_url import add_market, market_for
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
 
@@ -59,7 +60,9 @@ class BinanceAdapter:
         for low, high in windows(start, now_ms(), WINDOW):
             items: list[dict[str, Any]] = []
             while True:  # a window can hold more than one page
-                page = ctx.call(method, None, low, PAGE, {"until": high, "offset": len(items)})
+                params = {"until": high, "offset": len(items)}
+                page = ctx.call(lambda p=params, a=low: complete(method(None, a, PAGE, p),  # type: ignore[misc]
+                                                                 "id", "timestamp", "status", "currency"))
                 items += page
                 if len(page) < PAGE:
                     break
@@ -70,7 +73,7 @@ class BinanceAdapter:
                 covered_until = high
             final = [fetched(ctx, "transaction", i, f"{i['id']}") for i in items if i.get("status") in FINAL]
             yield Batch(key, final, StreamState(None, covered_from, covered_until),
-                        f"{method.__name__} {low}-{high}")
+                        method.__name__)
 
     # -- trades ---------------------------------------------------------------------------------------
     def _trades(self, ctx: SyncContext, markets: dict[str, Any], held: dict[str, Decimal]) -> Iterator[Batch]:
@@ -103,7 +106,8 @@ class BinanceAdapter:
             while True:
                 from_id = int(cursor) + 1 if cursor else 0
                 try:
-                    page = ctx.call(ctx.exchange.fetch_my_trades, symbol, None, PAGE, {"fromId": from_id})
+                    page = ctx.call(lambda s=symbol, f=from_id: complete(  # type: ignore[misc]
+                        ctx.exchange.fetch_my_trades(s, None, PAGE, {"fromId": f}), "id", "timestamp", "symbol"))
                 except ccxt.BadSymbol:
                     break
                 if page:
@@ -130,12 +134,6 @@ class BinanceAdapter:
 
     @staticmethod
     def _inject_market(ctx: SyncContext, base: str, quote: str) -> str:
-        exchange = ctx.exchange
-        market = exchange.safe_market_structure({
-            "id": f"{base}{quote}", "symbol": f"{base}/{quote}", "base": base, "quote": quote, "baseId": base,
-            "quoteId": quote, "type": "spot", "spot": True, "active": False, "linear": None, "inverse": None,
-            "contract": False,
-        })
-        exchange.markets[market["symbol"]] = market
-        exchange.markets_by_id.setdefault(market["id"], []).append(market)
+        market = market_for(f"{base}{quote}", base, quote)
+        add_market(ctx.exchange, market)
         return str(market["symbol"])

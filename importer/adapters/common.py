@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
+import ccxt
+
 from importer.sync import Fetched, SyncContext
 from taxsync.ledger.sources import NORMALIZERS, FieldError
 
@@ -39,3 +41,13 @@ def ledger_balances(ctx: SyncContext, sources: Iterable[str]) -> dict[str, Decim
             for leg in tx.legs if tx else ():
                 totals[leg.asset] += leg.amount
     return dict(totals)
+
+
+def complete(items: Any, *keys: str) -> list[dict[str, Any]]:
+    """``items`` if it is a list of records that all carry ``keys``; else ccxt.BadResponse (retried).
+
+    A body cut short in transit can still reach the parser and come out as records of nothing."""
+    if not isinstance(items, list) or any(not isinstance(i, dict) or any(i.get(k) in (None, "") for k in keys)
+                                          for i in items):
+        raise ccxt.BadResponse("incomplete response: records without " + ", ".join(keys))
+    return items

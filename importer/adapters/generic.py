@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from importer.adapters.common import fetched
+from importer.adapters.common import complete, fetched
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
 
@@ -61,7 +61,7 @@ class GenericAdapter:
         since = int(state.cursor) if state.cursor else ctx.since_ms
         seen: set[str] = set()
         while True:
-            page = ctx.call(fetch, since)
+            page = ctx.call(lambda t=since: complete(fetch(t), "id", "timestamp"))
             ids = [_trade_id(i) if kind == "trade" else str(i.get("id")) for i in page]
             new = [(i, item) for i, item in zip(ids, page, strict=True) if i not in seen]
             if not new:
@@ -70,7 +70,7 @@ class GenericAdapter:
             newest = max(int(item["timestamp"]) for item in page)
             records = [fetched(ctx, kind, item, ident) for ident, item in new]
             yield Batch(key, records, StreamState(str(newest), state.covered_from or ctx.since_ms, now_ms()),
-                        f"{key.stream} since {since}")
+                        f"{key.stream} {key.symbol}".strip())
             if len(page) < PAGE or newest == since:
                 break
             since = newest

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from importer.adapters.common import fetched
+from importer.adapters.common import complete, fetched
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
 
@@ -41,7 +41,7 @@ class KrakenAdapter:
         newest: dict[str, Any] | None = None
         offset = 0
         while True:
-            page = ctx.call(fetch, {**start, "ofs": offset})
+            page = ctx.call(lambda o=offset: complete(fetch({**start, "ofs": o}), "id", "timestamp"))
             offset += len(page)
             if page and newest is None:
                 newest = max(page, key=lambda item: (int(item["timestamp"]), str(item["id"])))
@@ -49,6 +49,6 @@ class KrakenAdapter:
             cursor = str(newest["id"]) if last and newest else state.cursor
             records = [fetched(ctx, kind, item, str(item["id"])) for item in page]
             yield Batch(key, records, StreamState(cursor, state.covered_from or ctx.since_ms, now_ms()),
-                        f"{key.stream} ofs {offset - len(page)}")
+                        key.stream)
             if last:
                 break

@@ -23,7 +23,8 @@ from taxsync.types import Asset, Role, TimestampMs
 
 
 def _ref(account: Account, raw: RawRecord) -> str:
-    origin = raw.origin.rsplit("/", 1)[-1]
+    """Where a ledger line comes from: ``account/file.csv:LINE`` or ``account/stream:EXCHANGE-ID``."""
+    origin = raw.origin.rsplit("/", 1)[-1] if raw.stream == "file" else raw.stream
     return f"{account.name}/{origin}:{raw.locator}"
 
 

@@ -1,0 +1,69 @@
+"""Run the Binance simulator as a process, e.g. for ``make demo``.
+
+``python -m importer.simulator --exchange binance --seed 1 --trades 500 --port 0 --url-file PATH
+[--key KEY --secret SECRET]`` generates a history, serves it on 127.0.0.1 until SIGTERM/SIGINT, and writes
+its base URL to PATH (atomically, once listening) so a script can wait for the file and point the
+importer's ``--api-url`` at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from importer.simulator.history import generate_history
+from importer.simulator.server import SimKey, Simulator
+
+DEMO_KEY = "taxsyncDemoKey0000000000000000000000000000000000000000000000000000"[:64]
+DEMO_SECRET = "taxsyncDemoSecret000000000000000000000000000000000000000000000000"[:64]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m importer.simulator", description=__doc__.splitlines()[0])
+    p.add_argument("--exchange", choices=["binance"], default="binance")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--trades", type=int, default=500)
+    p.add_argument("--markets", type=int, default=40)
+    p.add_argument("--traded", type=int, default=5)
+    p.add_argument("--years", type=int, default=3)
+    p.add_argument("--deposits", type=int, default=30)
+    p.add_argument("--withdrawals", type=int, default=10)
+    p.add_argument("--delisted", type=int, default=1)
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--url-file", type=Path, help="write the base URL here once listening")
+    p.add_argument("--key", default=DEMO_KEY, help="API key the simulator accepts (read-only)")
+    p.add_argument("--secret", default=DEMO_SECRET)
+    p.add_argument("--weight-limit", type=int, default=6000, help="request weight per minute")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    history = generate_history(seed=args.seed, trades=args.trades, markets=args.markets, traded=args.traded,
+                               years=args.years, deposits=args.deposits, withdrawals=args.withdrawals,
+                               delisted=args.delisted)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    sim = Simulator(history, [SimKey(args.key, args.secret)], port=args.port,
+                    weight_limit_per_minute=args.weight_limit)
+    url = sim.start()
+    try:
+        if args.url_file:
+            tmp = args.url_file.with_name(args.url_file.name + ".tmp")
+            tmp.write_text(url + "\n")
+            os.replace(tmp, args.url_file)
+        print(url, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -40,8 +41,6 @@ def main() -> None:
     minimum = sum(math.ceil((len(history.trades_for(s)) + 1) / 1000) for s in symbols) + 2 * windows
     streams = 4  # markets, balances, deposits, withdrawals
     with Simulator(history, [key], weight_limit_per_minute=10**9) as sim, tempfile.TemporaryDirectory() as tmp:
-        import os
-
         os.environ.update(BENCH_KEY=key.api_key, BENCH_SECRET=key.secret)
         ws = init_workspace(Path(tmp) / "ws")
         opened = datetime.fromtimestamp(history.start_ms // 1000, UTC).date()

@@ -20,7 +20,7 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters.common import DAY_MS, complete, fetched, ledger_balances, windows
+from importer.adapters.common import DAY_MS, add_legs, complete, fetched, ledger_balances, windows
 from importer.ccxt_url import add_market, market_for
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
@@ -77,28 +77,46 @@ class BinanceAdapter:
 
     # -- trades ---------------------------------------------------------------------------------------
     def _trades(self, ctx: SyncContext, markets: dict[str, Any], held: dict[str, Decimal]) -> Iterator[Batch]:
+        """Known symbols first (incrementally), then discovery while the balances are not explained."""
         spot = {s: m for s, m in markets.items() if m.get("spot")}
-        done: set[str] = set()
-        traded = {k.symbol for k in ctx.keys("trades") if (ctx.stored_state(k) or StreamState()).cursor}
-        probed = {k.symbol for k in ctx.keys("trades")} - traded
-        assets = set(held) | self._movement_assets(ctx) | {a for s in traded for a in s.split("/")}
-        for symbol in traded - set(spot):  # delisted since it was traded: ccxt only asks for symbols it knows
+        traded = sorted(k.symbol for k in ctx.keys("trades") if (ctx.stored_state(k) or StreamState()).cursor)
+        for symbol in set(traded) - set(spot):  # delisted since it was traded: ccxt only asks for known symbols
             self._inject_market(ctx, *symbol.split("/"))
-        first = sorted(traded | {s for s, m in spot.items() if {m["base"], m["quote"]} <= assets} - probed)
-        yield from self._fetch_symbols(ctx, first, done)
-        checked: set[str] = set()
-        while residual := self._residual(ctx, held) - checked:
-            checked |= residual
-            more = sorted(s for s, m in spot.items() if (m["base"] in residual or m["quote"] in residual)) or []
-            more += self._unlisted(ctx, residual, spot)
-            yield from self._fetch_symbols(ctx, [s for s in more if s not in done], done)
-        if left := self._residual(ctx, held):
+        computed = ledger_balances(ctx, SOURCES)
+        done: set[str] = set()
+        yield from self._fetch_symbols(ctx, traded, done, computed)
+        # Each trade moves both its base and its quote, so a pair is worth asking only while both assets
+        # still differ; asking popular pairs first and re-checking after each one keeps the probes few.
+        listed = sorted(spot, key=lambda s: (QUOTES.index(spot[s]["quote"]) if spot[s]["quote"] in QUOTES
+                                             else len(QUOTES), s))
+        yield from self._discover(ctx, listed, held, computed, done)
+        unexplained = self._unexplained(held, computed)
+        if unexplained:  # pairs no longer listed: delisted markets keep their trades on Binance
+            yield from self._discover(ctx, self._unlisted(ctx, unexplained, spot), held, computed, done)
+        if left := self._unexplained(held, computed):
             ctx.notes.append(
                 "balances differ from the imported history for " + ", ".join(sorted(left)) + ": Binance "
                 "Convert, small-balance dust, Earn and fiat movements are not imported by the API yet; import "
                 "Binance's transaction-history export for them")
 
-    def _fetch_symbols(self, ctx: SyncContext, symbols: list[str], done: set[str]) -> Iterator[Batch]:
+    def _discover(self, ctx: SyncContext, candidates: list[str], held: dict[str, Decimal],
+                  computed: dict[str, Decimal], done: set[str]) -> Iterator[Batch]:
+        markets = ctx.exchange.markets
+        for symbol in candidates:
+            unexplained = self._unexplained(held, computed)
+            if not unexplained:
+                return
+            market = markets[symbol]
+            if symbol not in done and market["base"] in unexplained and market["quote"] in unexplained:
+                yield from self._fetch_symbols(ctx, [symbol], done, computed)
+
+    @staticmethod
+    def _unexplained(held: dict[str, Decimal], computed: dict[str, Decimal]) -> set[str]:
+        """Assets whose balance on the exchange differs from what the imported history adds up to."""
+        return {a for a in set(held) | set(computed) if held.get(a, Decimal(0)) != computed.get(a, Decimal(0))}
+
+    def _fetch_symbols(self, ctx: SyncContext, symbols: list[str], done: set[str],
+                       computed: dict[str, Decimal]) -> Iterator[Batch]:
         for symbol in symbols:
             done.add(symbol)
             key = StreamKey("trades", symbol)
@@ -113,24 +131,17 @@ class BinanceAdapter:
                 if page:
                     cursor = str(max(int(t["id"]) for t in page))
                 records = [fetched(ctx, "trade", t, f"{t['symbol']}:{t['id']}") for t in page]
+                add_legs(computed, ctx, records)
                 yield Batch(key, records, StreamState(cursor, None, now_ms()), f"fetch_my_trades {symbol}")
                 if len(page) < PAGE:
                     break
-
-    def _movement_assets(self, ctx: SyncContext) -> set[str]:
-        return {str(p.get("currency")) for p in ctx.raw_payloads("ccxt-transaction") if p.get("currency")}
-
-    def _residual(self, ctx: SyncContext, held: dict[str, Decimal]) -> set[str]:
-        """Assets whose balance on the exchange differs from what the imported history adds up to."""
-        computed = ledger_balances(ctx, SOURCES)
-        return {a for a in set(held) | set(computed) if held.get(a, Decimal(0)) != computed.get(a, Decimal(0))}
 
     def _unlisted(self, ctx: SyncContext, residual: set[str], spot: dict[str, Any]) -> list[str]:
         """Pairs of the assets that differ that are not (or no longer) listed: delisted markets keep their
         trades on Binance, so each such pair is asked once."""
         listed_ids = {m["id"] for m in spot.values()}
-        return [self._inject_market(ctx, base, quote) for base in sorted(residual) for quote in QUOTES
-                if base != quote and f"{base}{quote}" not in listed_ids]
+        return [self._inject_market(ctx, base, quote) for quote in QUOTES for base in sorted(residual)
+                if base != quote and quote in residual and f"{base}{quote}" not in listed_ids]
 
     @staticmethod
     def _inject_market(ctx: SyncContext, base: str, quote: str) -> str:

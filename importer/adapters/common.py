@@ -28,19 +28,29 @@ def windows(start: int, end: int, width: int) -> Iterator[tuple[int, int]]:
         start = stop + 1
 
 
+def _add(totals: dict[str, Decimal], source: str, payloads: Iterable[dict[str, Any]], account: str) -> None:
+    normalize = NORMALIZERS[source]
+    for payload in payloads:
+        try:
+            tx = normalize(payload, account, "").transaction
+        except FieldError:
+            continue
+        for leg in tx.legs if tx else ():
+            totals[leg.asset] = totals.get(leg.asset, Decimal(0)) + leg.amount
+
+
 def ledger_balances(ctx: SyncContext, sources: Iterable[str]) -> dict[str, Decimal]:
     """Per-asset sum of the legs the stored raw records normalize to: what the history says is held."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for source in sources:
-        normalize = NORMALIZERS[source]
-        for payload in ctx.raw_payloads(source):
-            try:
-                tx = normalize(payload, ctx.account, "").transaction
-            except FieldError:
-                continue
-            for leg in tx.legs if tx else ():
-                totals[leg.asset] += leg.amount
+        _add(totals, source, ctx.raw_payloads(source), ctx.account)
     return dict(totals)
+
+
+def add_legs(totals: dict[str, Decimal], ctx: SyncContext, records: Iterable[Fetched]) -> None:
+    """Add the legs of freshly fetched records to running per-asset totals."""
+    for record in records:
+        _add(totals, record.source, [record.payload], ctx.account)
 
 
 def complete(items: Any, *keys: str) -> list[dict[str, Any]]:

@@ -1,8 +1,15 @@
 """Any other ccxt exchange, through the unified history methods, saying plainly what it cannot cover.
 
-Streams are paged forward by time: each page starts at the newest timestamp already seen (not one past it:
-rows sharing a millisecond across a page boundary must not be lost), duplicates are dropped by exchange id,
-and a page that brings nothing new ends the stream. The stream's cursor is the newest timestamp stored.
+History is asked window by window from the account's start to now: trades in the widest window the
+exchange allows (ccxt's ``features[...]['untilDays']``), deposits, withdrawals and ledger entries in 90-day
+windows (many exchanges silently cap a request's range). Inside a window, pages go forward by time, each
+starting at the newest timestamp already seen (rows sharing a millisecond across a page boundary must not be
+lost); duplicates are dropped by exchange id; a short page or a page with nothing new ends the window. The
+cursor is the end of the last finished window, so a crash re-asks at most one window.
+
+What this cannot do, and says so in the import's notes: find trading pairs the exchange does not list while
+they are needed for a symbol-per-request API (only pairs between currently held assets are asked), or page
+exchanges that return the newest rows whatever ``since`` says. Those exchanges need a first-class adapter.
 """
 
 from __future__ import annotations
@@ -11,11 +18,14 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from importer.adapters.common import complete, fetched
+import ccxt
+
+from importer.adapters.common import DAY_MS, complete, fetched, windows
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
 
-PAGE = 100
+DEFAULT_PAGE = 100
+MOVEMENT_WINDOW_DAYS = 90
 STREAMS: tuple[tuple[str, str, str, str], ...] = (  # (stream, ccxt `has` key, method, record kind)
     ("trades", "fetchMyTrades", "fetch_my_trades", "trade"),
     ("deposits", "fetchDeposits", "fetch_deposits", "transaction"),
@@ -24,53 +34,65 @@ STREAMS: tuple[tuple[str, str, str, str], ...] = (  # (stream, ccxt `has` key, m
 )
 
 
-def _trade_id(item: dict[str, Any]) -> str:
-    return f"{item.get('symbol')}:{item.get('id')}"
+def _record_id(kind: str, item: dict[str, Any]) -> str:
+    return f"{item.get('symbol')}:{item.get('id')}" if kind == "trade" else str(item.get("id"))
 
 
 class GenericAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         exchange = ctx.exchange
         markets = ctx.call(exchange.load_markets)
-        spot = (exchange.features or {}).get("spot") or {}
-        needs_symbol = bool((spot.get("fetchMyTrades") or {}).get("symbolRequired"))
+        features = ((exchange.features or {}).get("spot") or {}).get("fetchMyTrades") or {}
         for stream, has, method, kind in STREAMS:
             if not exchange.has.get(has):
-                ctx.notes.append(f"{ctx.exchange_id} has no {has} in ccxt: {stream} are not imported; "
+                ctx.notes.append(f"{ctx.exchange_id} has no {has} in ccxt: its {stream} are not imported; "
                                  "import the exchange's export file for them")
                 continue
-            call = getattr(exchange, method)
-            if stream == "trades" and needs_symbol:
-                symbols = self._held_symbols(ctx, markets)
-                ctx.notes.append(f"{ctx.exchange_id} needs a symbol per trade request: only the "
-                                 f"{len(symbols)} markets between currently held assets were asked")
-                for symbol in symbols:
-                    yield from self._paged(ctx, StreamKey(stream, symbol), kind,
-                                           lambda since, c=call, s=symbol: c(s, since, PAGE))
-            else:
-                yield from self._paged(ctx, StreamKey(stream), kind, lambda since, c=call: c(None, since, PAGE))
+            try:
+                yield from self._stream(ctx, markets, stream, kind, getattr(exchange, method), features)
+            except (ccxt.NotSupported, ccxt.ArgumentsRequired) as error:
+                ctx.notes.append(f"{ctx.exchange_id} could not give its {stream} through ccxt ({error}); import "
+                                 "the exchange's export file for them")
+
+    def _stream(self, ctx: SyncContext, markets: dict[str, Any], stream: str, kind: str, call: Any,
+                features: dict[str, Any]) -> Iterator[Batch]:
+        trades = stream == "trades"
+        days = int(features.get("untilDays") or 0) if trades else MOVEMENT_WINDOW_DAYS
+        size = int(features.get("limit") or DEFAULT_PAGE) if trades else DEFAULT_PAGE
+        if trades and features.get("symbolRequired"):
+            symbols = self._held_symbols(ctx, markets)
+            ctx.notes.append(f"{ctx.exchange_id} needs a symbol per trade request: only the {len(symbols)} markets "
+                             "between currently held assets were asked; pairs traded to zero or delisted are "
+                             "missed — import the exchange's trade export for them")
+            for symbol in symbols:
+                yield from self._windows(ctx, StreamKey(stream, symbol), kind, days, size,
+                                         lambda s, n, p, c=call, sym=symbol: c(sym, s, n, p))
+        else:
+            yield from self._windows(ctx, StreamKey(stream), kind, days, size, lambda s, n, p, c=call: c(None, s, n, p))
 
     def _held_symbols(self, ctx: SyncContext, markets: dict[str, Any]) -> list[str]:
         balance = ctx.call(ctx.exchange.fetch_balance)
         held = {c for c, v in (balance.get("total") or {}).items() if v not in (None, "") and Decimal(str(v))}
         return sorted(s for s, m in markets.items() if m.get("spot") and {m["base"], m["quote"]} <= held)
 
-    def _paged(self, ctx: SyncContext, key: StreamKey, kind: str,
-               fetch: Callable[[int], list[dict[str, Any]]]) -> Iterator[Batch]:
+    def _windows(self, ctx: SyncContext, key: StreamKey, kind: str, days: int, size: int,
+                 fetch: Callable[[int, int, dict[str, Any]], list[dict[str, Any]]]) -> Iterator[Batch]:
         state = ctx.state(key)
-        since = int(state.cursor) if state.cursor else ctx.since_ms
-        seen: set[str] = set()
-        while True:
-            page = ctx.call(lambda t=since: complete(fetch(t), "id", "timestamp"))
-            ids = [_trade_id(i) if kind == "trade" else str(i.get("id")) for i in page]
-            new = [(i, item) for i, item in zip(ids, page, strict=True) if i not in seen]
-            if not new:
-                break
-            seen.update(ids)
-            newest = max(int(item["timestamp"]) for item in page)
-            records = [fetched(ctx, kind, item, ident) for ident, item in new]
-            yield Batch(key, records, StreamState(str(newest), state.covered_from or ctx.since_ms, now_ms()),
-                        f"{key.stream} {key.symbol}".strip())
-            if len(page) < PAGE or newest == since:
-                break
-            since = newest
+        start = state.covered_until + 1 if state.covered_until else ctx.since_ms
+        end = now_ms()
+        for low, high in windows(start, end, days * DAY_MS) if days else [(start, end)]:
+            since, seen = low, set[str]()
+            while True:
+                params = {"until": high} if days else {}
+                page = ctx.call(lambda t=since, p=params: complete(fetch(t, size, p), "id", "timestamp"))
+                new = [item for item in page if _record_id(kind, item) not in seen]
+                seen.update(_record_id(kind, item) for item in page)
+                newest = max((int(item["timestamp"]) for item in page), default=since)
+                done = len(page) < size or not new or newest == since
+                state_now = StreamState(None, state.covered_from or ctx.since_ms, high if done else state.covered_until)
+                yield Batch(key, [fetched(ctx, kind, i, _record_id(kind, i)) for i in new], state_now,
+                            f"{key.stream} {key.symbol}".strip())
+                if done:
+                    break
+                since = newest
+            state = StreamState(None, state.covered_from or ctx.since_ms, high)

@@ -27,6 +27,9 @@ ASSETS: dict[str, str] = {
     "SAND": "0.50", "MANA": "0.45", "APE": "3", "FTM": "0.30", "EOS": "0.80", "XTZ": "0.90", "THETA": "0.90",
     "ICP": "5", "VET": "0.02", "GRT": "0.12", "CHZ": "0.07", "SHIB": "0.00001", "OP": "1.5", "ARB": "1.1",
     "INJ": "8", "APT": "7", "SUI": "0.8", "RUNE": "2", "EGLD": "35", "HBAR": "0.06", "QNT": "100",
+    "IMX": "1.5", "STX": "1.2", "SEI": "0.4", "TIA": "8", "WLD": "2.5", "JUP": "0.9", "PYTH": "0.4",
+    "ENS": "20", "CRV": "0.5", "LDO": "2", "MKR": "1500", "SNX": "2.5", "COMP": "50", "ZIL": "0.02",
+    "KAVA": "0.7", "FLOW": "0.7", "ROSE": "0.08", "CAKE": "2", "GALA": "0.03", "AXS": "6",
 }
 STABLES = frozenset({"USDT", "BUSD", "FDUSD", "USDC", "TUSD"})
 # Quote assets in the order markets are offered; BUSD markets are the ones Binance delisted.

@@ -43,7 +43,7 @@ def store_raw_records(session: Session, rows: Iterable[dict[str, Any]]) -> int:
         return 0
     dialect = session.get_bind().dialect.name
     statement = _INSERT_IGNORING.get(dialect, lambda table: insert(table))(RawRecord.__table__)
-    before = session.query(RawRecord).count()
-    for start in range(0, len(prepared), 5000):
-        session.execute(statement, prepared[start : start + 5000])
-    return session.query(RawRecord).count() - before
+    new = 0
+    for start in range(0, len(prepared), 5000):  # rowcount counts inserted rows only, whatever else runs
+        new += session.execute(statement, prepared[start : start + 5000]).rowcount  # type: ignore[attr-defined]
+    return new

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import ccxt
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from importer.store import now_ms, store_raw_records
@@ -165,8 +165,3 @@ def run_adapter(adapter: Adapter, ctx: SyncContext, result: AccountResult) -> No
         fetched[batch.key.label] += len(batch.records)
         if ctx.progress:
             ctx.progress(ctx.account, batch.key.label, fetched[batch.key.label])
-
-
-def raw_count(engine: Engine, account_id: int) -> int:
-    with Session(engine) as session:
-        return session.scalar(select(func.count()).where(RawRecord.account_id == account_id)) or 0

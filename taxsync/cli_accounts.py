@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
+import time
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -120,20 +122,27 @@ def account_check_cli(names: Annotated[list[str] | None, typer.Argument(help="Ac
 
 
 class _Feedback:
-    """A live progress display on a terminal, plain log lines otherwise (cron mail stays readable)."""
+    """A live progress display on a terminal; otherwise plain log lines, at most one per stream every
+    ``QUIET_SECONDS`` (a cron mail stays readable)."""
+
+    QUIET_SECONDS = 10.0
 
     def __init__(self) -> None:
-        self.live = sys.stdout.isatty()
         self.lock = threading.Lock()
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=out) if self.live else None
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=out) \
+            if sys.stdout.isatty() else None
         self.tasks: dict[tuple[str, str], int] = {}
+        self.logged: dict[tuple[str, str], float] = {}
 
     def __call__(self, account: str, stream: str, count: int) -> None:
+        key, text = (account, stream), f"{account}: {stream}: {count} records"
         with self.lock:
             if self.progress is None:
+                now = time.monotonic()
+                if now - self.logged.get(key, -self.QUIET_SECONDS) >= self.QUIET_SECONDS:
+                    self.logged[key] = now
+                    out.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} {text}", highlight=False)
                 return
-            key = (account, stream)
-            text = f"{account}: {stream} — {count} records"
             if key not in self.tasks:
                 self.tasks[key] = self.progress.add_task(text)
             self.progress.update(self.tasks[key], description=text)
@@ -154,12 +163,9 @@ def import_cli(
     """
     ws = open_workspace(home)
     feedback = _Feedback()
-    if feedback.progress:
-        with feedback.progress:
-            results = accounts.import_accounts(ws, names or (), since=_date(since, "--since"), full=full,
-                                               progress=feedback)
-    else:
-        results = accounts.import_accounts(ws, names or (), since=_date(since, "--since"), full=full)
+    with feedback.progress or contextlib.nullcontext():
+        results = accounts.import_accounts(ws, names or (), since=_date(since, "--since"), full=full,
+                                           progress=feedback)
     for r in results:
         streams = ", ".join(f"{stream} +{n}" for stream, n in sorted(r.new_records.items())) or "nothing new"
         status = "ok" if r.ok else f"FAILED: {r.error}"

@@ -107,3 +107,32 @@ def test_ledger_holds_trades_deposits_and_withdrawals(binance_ws: Workspace, his
         raw = session.scalars(select(RawRecord).where(RawRecord.stream == "trades")).first()
     assert kinds["trade"] == len(history.trades)
     assert raw is not None and json.loads(raw.payload)["info"]["symbol"]
+
+
+def test_two_accounts_sync_concurrently_and_one_failure_stops_nothing(binance_ws: Workspace, history: SimHistory,
+                                                                      simulator: Simulator,
+                                                                      monkeypatch) -> None:
+    monkeypatch.setenv("KEY_BROKEN", "no-such-key")
+    monkeypatch.setenv("SECRET_BROKEN", "nothing")
+    accounts.add_account(binance_ws, "binance-second", exchange="binance", api_key_env="KEY_RO",
+                         secret_env="SECRET_RO", api_url=simulator.url)
+    accounts.add_account(binance_ws, "binance-broken", exchange="binance", api_key_env="KEY_BROKEN",
+                         secret_env="SECRET_BROKEN", api_url=simulator.url)
+    results = {r.account: r for r in accounts.import_accounts(binance_ws, retry_delay=0.01)}
+    assert results["binance-main"].ok and results["binance-second"].ok
+    assert results["binance-main"].new_records["trades"] == results["binance-second"].new_records["trades"] == len(
+        history.trades)
+    assert not results["binance-broken"].ok and "refused the API key" in (results["binance-broken"].error or "")
+
+
+def test_import_cli_prints_a_summary_and_exits_non_zero_on_failure(binance_ws: Workspace, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from taxsync.cli import app
+
+    result = CliRunner().invoke(app, ["import", "--home", str(binance_ws.home)])
+    assert result.exit_code == 0 and "import: 1 of 1 accounts ok" in result.output
+    assert "binance-main: trades" in result.output  # plain progress lines when not on a terminal
+    monkeypatch.setenv("SECRET_RO", "wrong")
+    failed = CliRunner().invoke(app, ["import", "--home", str(binance_ws.home)])
+    assert failed.exit_code == 1 and "failed: binance-main" in failed.output

@@ -20,6 +20,7 @@ from typing import Any
 
 import ccxt
 
+from importer.adapters import register
 from importer.adapters.common import DAY_MS, add_legs, complete, fetched, ledger_balances, windows
 from importer.ccxt_url import add_market, market_for
 from importer.store import now_ms
@@ -37,6 +38,7 @@ def _decimal(value: Any) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
 
+@register("binance")
 class BinanceAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         exchange = ctx.exchange

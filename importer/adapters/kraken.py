@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from importer.adapters import register
 from importer.adapters.common import complete, fetched
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
@@ -22,6 +23,7 @@ from importer.sync import Batch, StreamKey, StreamState, SyncContext
 PAGE = 50
 
 
+@register("kraken")
 class KrakenAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         exchange = ctx.exchange

@@ -43,10 +43,13 @@ def _binance(exchange: ccxt.Exchange) -> KeyPermissions:
 def _kraken(exchange: ccxt.Exchange) -> KeyPermissions:
     result = exchange.private_post_getapikeyinfo().get("result", {})
     perms = set(result.get("permissions", []))
+    # Kraken's permission codes (API docs, "Get API Key Info"): query-funds, add-funds, withdraw-funds,
+    # earn-funds, query-open-trades, query-closed-trades, modify-trades, close-trades, query-ledger,
+    # export-data, create-ws-token, add-withdraw-address, update-withdraw-address.
     return KeyPermissions(
-        can_read=bool(perms & {"query-funds", "query-closed-trades", "query-ledger-entries"}),
-        can_trade=bool(perms & {"modify-trades", "create-modify-orders", "cancel-close-orders"}),
-        can_withdraw="withdraw-funds" in perms,
+        can_read=bool(perms & {"query-funds", "query-closed-trades", "query-ledger"}),
+        can_trade=bool(perms & {"modify-trades", "close-trades", "earn-funds"}),
+        can_withdraw=bool(perms & {"withdraw-funds", "add-withdraw-address", "update-withdraw-address"}),
         details={k: result.get(k) for k in ("queryFrom", "queryTo", "validUntil", "ipAllowlist") if k in result},
     )
 

@@ -5,6 +5,9 @@ limits or outages; mocking ccxt hides the very behaviour (paging, windows, signa
 breaks importers. ``Simulator`` serves a known ``SimHistory`` through the real paths, parameters,
 signatures (HMAC-SHA256 with ``X-MBX-APIKEY``), error codes and weight limits, optionally injecting
 seeded faults, so a test can import through ccxt and compare the result with the history exactly.
+
+``HttpSimulator`` is the dialect-neutral part (lifecycle, request counts, fault injection) that other
+exchange dialects build on: ``kraken_server.KrakenSimulator`` serves a ``KrakenHistory`` the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from importer.ccxt_url import point_ccxt_at
@@ -30,7 +33,7 @@ from importer.simulator.api_common import ApiError, Params
 from importer.simulator.history import SimHistory, SimTrade, SimTransfer
 from importer.simulator.traffic import FAULT_BODIES, FaultPlan, WeightLimiter, weight_of
 
-__all__ = ["Faults", "SimKey", "Simulator", "point_ccxt_at", "serve"]
+__all__ = ["Faults", "HttpSimulator", "Reply", "SimKey", "Simulator", "point_ccxt_at", "serve"]
 
 JSON = "application/json;charset=UTF-8"
 RESTRICTIONS_PATH = "/sapi/v1/account/apiRestrictions"
@@ -38,7 +41,14 @@ RESTRICTIONS_PATH = "/sapi/v1/account/apiRestrictions"
 
 @dataclass(frozen=True, slots=True)
 class SimKey:
-    """An API key of the simulated account and what Binance would report about it."""
+    """An API key of the simulated account and what the exchange would report about it.
+
+    The Kraken dialect also reads the fields after ``created_ms`` (Binance ignores them) and needs a base64
+    ``secret``: ``kraken_permissions`` (None: derived from the ``can_*`` flags), ``name``, ``query_from_s`` /
+    ``query_to_s`` (unix seconds the key may see data from/to; 0 = unrestricted), ``valid_until_s`` (0 =
+    never expires), ``ip_allowlist`` (empty = any address) and ``nonce_window`` (Kraken's out-of-order
+    allowance; 0 = every nonce must exceed the previous one).
+    """
 
     api_key: str
     secret: str
@@ -48,6 +58,13 @@ class SimKey:
     can_internal_transfer: bool = False
     ip_restrict: bool = False
     created_ms: int = 1_700_000_000_000
+    kraken_permissions: tuple[str, ...] | None = None
+    name: str = ""
+    query_from_s: int = 0
+    query_to_s: int = 0
+    valid_until_s: int = 0
+    ip_allowlist: tuple[str, ...] = ()
+    nonce_window: int = 0
 
 
 @dataclass
@@ -79,19 +96,20 @@ def _json(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) 
 _NOT_FOUND = Reply(404, b"<html><body><h2>404 Not found</h2></body></html>", (), "text/html")
 
 
-class Simulator:
-    """Serves ``history`` for ``keys`` on 127.0.0.1 in a background thread; use as a context manager."""
+class HttpSimulator:
+    """Serves one exchange dialect on 127.0.0.1 in a background thread; use as a context manager.
 
-    def __init__(self, history: SimHistory, keys: Sequence[SimKey], *, faults: Faults | None = None,
-                 port: int = 0, weight_limit_per_minute: int = 6000,
+    Subclasses implement ``_dispatch`` (and ``_fault_reply`` / ``_error_reply`` for their error shapes);
+    this class counts requests per path and applies the seeded ``Faults`` before dispatching.
+    """
+
+    thread_name = "exchange-simulator"
+
+    def __init__(self, *, faults: Faults | None = None, port: int = 0,
                  clock: Callable[[], float] = time.time) -> None:
-        self._book = private.Book(history)
-        self._keys = {k.api_key: k for k in keys}
         self._plan = FaultPlan(faults)
         self._port = port
         self._clock = clock
-        self.weight_limit = weight_limit_per_minute
-        self._limiter = WeightLimiter(weight_limit_per_minute, clock)
         self._lock = threading.Lock()
         self.requests: collections.Counter[str] = collections.Counter()
         self.errors: list[BaseException] = []  # unexpected exceptions inside handlers (answered with 500)
@@ -107,7 +125,7 @@ class Simulator:
         server.sim = self
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="binance-simulator", daemon=True)
+                                        name=self.thread_name, daemon=True)
         self._thread.start()
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         return self.url
@@ -122,7 +140,7 @@ class Simulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> Simulator:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -130,10 +148,6 @@ class Simulator:
         self.stop()
 
     # -- state -------------------------------------------------------------------------------------------
-    @property
-    def history(self) -> SimHistory:
-        return self._book.history
-
     @property
     def total_requests(self) -> int:
         with self._lock:
@@ -146,6 +160,61 @@ class Simulator:
     def set_faults(self, faults: Faults | None) -> None:
         """Replace the fault settings (the draw sequence restarts)."""
         self._plan = FaultPlan(faults)
+
+    def _count(self, path: str) -> None:
+        with self._lock:
+            self.requests[path] += 1
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    # -- request handling --------------------------------------------------------------------------------
+    def answer(self, method: str, target: str, headers: Any, client: str,
+               body: bytes = b"") -> tuple[Reply, float, bool]:
+        """The reply to one request, the delay before sending it, and whether to truncate its body."""
+        path = urlsplit(target).path
+        self._count(path)
+        fault = self._plan.draw(path)
+        if fault.status:
+            return self._fault_reply(fault.status), fault.slow_seconds, False
+        try:
+            reply = self._dispatch(method, path, urlsplit(target).query, headers, client, body)
+        except Exception as exc:  # a simulator bug must not look like a hang to the client
+            reply = self._error_reply(exc)
+        return reply, fault.slow_seconds, fault.truncate and reply.status == 200
+
+    def _dispatch(self, method: str, path: str, query: str, headers: Any, client: str, body: bytes) -> Reply:
+        raise NotImplementedError
+
+    def _fault_reply(self, status: int) -> Reply:
+        """What an injected 429 / 5xx looks like (Binance's bodies by default)."""
+        content_type, payload = FAULT_BODIES[status]
+        extra = (("Retry-After", "1"),) if status == 429 else ()
+        return Reply(status, payload, extra, content_type)
+
+    def _error_reply(self, exc: Exception) -> Reply:
+        """The answer to an exception escaping ``_dispatch``: recorded in ``errors``, answered with a 500."""
+        self.errors.append(exc)
+        return _json(500, {"code": -1000, "msg": "An unknown error occurred while processing the request."})
+
+
+class Simulator(HttpSimulator):
+    """Serves a Binance ``history`` for ``keys`` on 127.0.0.1 in a background thread; use as a context manager."""
+
+    thread_name = "binance-simulator"
+
+    def __init__(self, history: SimHistory, keys: Sequence[SimKey], *, faults: Faults | None = None,
+                 port: int = 0, weight_limit_per_minute: int = 6000,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__(faults=faults, port=port, clock=clock)
+        self._book = private.Book(history)
+        self._keys = {k.api_key: k for k in keys}
+        self.weight_limit = weight_limit_per_minute
+        self._limiter = WeightLimiter(weight_limit_per_minute, clock)
+
+    @property
+    def history(self) -> SimHistory:
+        return self._book.history
 
     def reset_weights(self) -> None:
         self._limiter.reset()
@@ -164,32 +233,12 @@ class Simulator:
         self._extend(withdrawals=withdrawals)
 
     # -- request handling --------------------------------------------------------------------------------
-    def _count(self, path: str) -> None:
-        with self._lock:
-            self.requests[path] += 1
+    def _error_reply(self, exc: Exception) -> Reply:
+        if isinstance(exc, ApiError):
+            return _json(exc.status, exc.body())
+        return super()._error_reply(exc)
 
-    def now_ms(self) -> int:
-        return int(self._clock() * 1000)
-
-    def answer(self, method: str, target: str, headers: Any, client: str) -> tuple[Reply, float, bool]:
-        """The reply to one request, the delay before sending it, and whether to truncate its body."""
-        path = urlsplit(target).path
-        self._count(path)
-        fault = self._plan.draw(path)
-        if fault.status:
-            content_type, body = FAULT_BODIES[fault.status]
-            extra = (("Retry-After", "1"),) if fault.status == 429 else ()
-            return Reply(fault.status, body, extra, content_type), fault.slow_seconds, False
-        try:
-            reply = self._dispatch(method, path, urlsplit(target).query, headers, client)
-        except ApiError as err:
-            reply = _json(err.status, err.body())
-        except Exception as exc:  # a simulator bug must not look like a hang to the client
-            self.errors.append(exc)
-            reply = _json(500, {"code": -1000, "msg": "An unknown error occurred while processing the request."})
-        return reply, fault.slow_seconds, fault.truncate and reply.status == 200
-
-    def _dispatch(self, method: str, path: str, query: str, headers: Any, client: str) -> Reply:
+    def _dispatch(self, method: str, path: str, query: str, headers: Any, client: str, body: bytes) -> Reply:
         route = _ROUTES.get(path)
         if route is None or method != "GET":
             return _NOT_FOUND
@@ -257,7 +306,7 @@ _ROUTES: dict[str, tuple[bool, Handler]] = {
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    sim: Simulator
+    sim: HttpSimulator
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(address, handler)
@@ -296,9 +345,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _respond(self, method: str) -> None:
-        if self.headers.get("Content-Length"):
-            self.rfile.read(int(self.headers["Content-Length"]))
-        reply, delay, truncate = self.server.sim.answer(method, self.path, self.headers, self.client_address[0])
+        length = self.headers.get("Content-Length")
+        request_body = self.rfile.read(int(length)) if length else b""
+        reply, delay, truncate = self.server.sim.answer(method, self.path, self.headers, self.client_address[0],
+                                                        request_body)
         if delay:
             time.sleep(delay)
         body = reply.body[: max(1, len(reply.body) // 2)] if truncate else reply.body

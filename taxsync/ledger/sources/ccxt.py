@@ -32,6 +32,7 @@ An entry's fee is a FEE leg, paid on top of ``amount`` unless ``LEDGER_AMOUNT_IN
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -127,6 +128,17 @@ def _asset(value: Any, column: str) -> Asset:
     if not isinstance(value, str) or not value.strip():
         raise FieldError(column, f"{value!r} is not an asset code")
     return Asset(value.strip().upper())
+
+
+# Kraken books staked and earning balances under their own codes (DOT.S staked, ETH2.S / ETH2 staked ether,
+# .M opt-in rewards, .P parachain, .F flexible, .B bonded): the same token, so the same asset for tax.
+KRAKEN_EARN_SUFFIX = re.compile(r"\.(S|M|P|F|B)$")
+KRAKEN_ALIASES = {"ETH2": "ETH"}
+
+
+def _kraken_asset(code: Asset) -> Asset:
+    plain = KRAKEN_EARN_SUFFIX.sub("", code)
+    return Asset(KRAKEN_ALIASES.get(plain, plain))
 
 
 def _timestamp(payload: Payload) -> TimestampMs:
@@ -345,6 +357,8 @@ def normalize_ccxt_ledger(payload: Payload, account: str, ref: str) -> Normalize
 
     timestamp = _timestamp(payload)
     currency = _asset(payload.get("currency"), "currency")
+    if exchange == "kraken":
+        currency = _kraken_asset(currency)
     amount = _required(payload, "amount")
     direction = payload.get("direction") or ("out" if amount < 0 else "in")
     if direction not in ("in", "out") or (amount < 0 and direction == "in"):
@@ -354,7 +368,8 @@ def normalize_ccxt_ledger(payload: Payload, account: str, ref: str) -> Normalize
         return _problem(ProblemKind.UNSUPPORTED, Severity.WARNING,
                         f"{what} takes {amount} {currency} out, but its type is income: not imported; "
                         "check the entry on the exchange and add it by hand if it is a real cost", ref)
-    fees = [(asset, cost) for asset, cost in _fees(payload, currency) if cost > 0]
+    fees = [(_kraken_asset(asset) if exchange == "kraken" else asset, cost)
+            for asset, cost in _fees(payload, currency) if cost > 0]
     fee_legs = [Leg(asset, -cost, Role.FEE) for asset, cost in fees]
     if exchange in LEDGER_AMOUNT_INCLUDES_FEE:  # the fee is inside the balance change: split it out
         own_fee = sum((cost for asset, cost in fees if asset == currency), ZERO)

@@ -58,7 +58,7 @@ def ledger_sums(ws: Workspace) -> dict[str, Decimal]:
 
 
 def test_full_sync_equals_the_kraken_history(kraken, history) -> None:
-    sim, ws = kraken
+    _, ws = kraken
     (result,) = accounts.import_accounts(ws, retry_delay=0.001)
     assert result.ok, result.error
     counts = history.counts()

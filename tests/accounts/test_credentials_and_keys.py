@@ -81,3 +81,40 @@ def test_verdicts_for_safe_keys() -> None:
     assert "read-only" in enforce("a", KeyPermissions(True, False, False), allow_trading=False)
     assert "allowed" in enforce("a", KeyPermissions(True, True, False), allow_trading=True)
     assert "cannot tell" in enforce("a", None, allow_trading=False)
+
+
+def test_account_add_with_keyring_prompts_and_stores_nothing_else(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from taxsync.cli import app
+
+    backend = MemoryKeyring()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    home = str(tmp_path / "ws")
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--home", home]).exit_code == 0
+    added = runner.invoke(app, ["account", "add", "kr", "--exchange", "kraken", "--keyring", "--home", home],
+                          input="key-in-keyring\nsecret-in-keyring-123\n\n")
+    assert added.exit_code == 0, added.output
+    assert sorted(backend.items.values()) == ["key-in-keyring", "secret-in-keyring-123"]
+    for path in (tmp_path / "ws").iterdir():
+        assert b"secret-in-keyring-123" not in path.read_bytes()
+    assert "secret-in-keyring-123" not in added.output
+    listed = runner.invoke(app, ["account", "list", "--home", home])
+    assert "keyring" in listed.output
+    assert runner.invoke(app, ["account", "remove", "kr", "--home", home]).exit_code == 0
+    assert backend.items == {}
+
+
+def test_account_add_keyring_on_headless_machine_points_to_env(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from keyring.backends import fail
+    from typer.testing import CliRunner
+
+    from taxsync.cli import app
+
+    monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
+    home = str(tmp_path / "ws")
+    runner = CliRunner()
+    runner.invoke(app, ["init", "--home", home])
+    result = runner.invoke(app, ["account", "add", "kr", "--exchange", "kraken", "--keyring", "--home", home])
+    assert result.exit_code == 3 and "--api-key-env" in result.output

@@ -23,6 +23,7 @@ logging.getLogger("ccxt").setLevel(logging.WARNING)
 # Per-exchange construction options: only what history import needs, so loading markets costs one request.
 OPTIONS: dict[str, dict[str, Any]] = {
     "binance": BINANCE_SPOT_OPTIONS,
+    "kucoin": {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}},
     "gemini": {"fetchCurrencies": {"webApiEnable": False}},
 }
 

@@ -78,8 +78,10 @@ WITHDRAWAL_AMOUNT_INCLUDES_FEE: dict[str, Callable[[Payload], bool]] = {
     "coinbase": _coinbase_send_is_gross,
 }
 # Does a ledger entry's ``amount`` already include its ``fee``? Kraken: no (Ledgers: balance = before + amount -
-# fee). OKX bills `balChg` and bybit transaction-log `change` are the whole balance change, so yes.
-LEDGER_AMOUNT_INCLUDES_FEE: frozenset[str] = frozenset({"okx", "bybit"})
+# fee). OKX bills `balChg` and bybit transaction-log `change` are the whole balance change, so yes. Coinbase v2
+# transactions: `amount` is the wallet's balance change ("positive (credit) or negative (debit)"); a send's amount
+# is network.transaction_amount + network.transaction_fee (ccxt/coinbase.py sample: -14.008308 = 10 + 4.008308).
+LEDGER_AMOUNT_INCLUDES_FEE: frozenset[str] = frozenset({"okx", "bybit", "coinbase"})
 
 COVERED_TYPES = frozenset({"trade", "transaction", "transfer", "deposit", "withdrawal"})
 # Unified ledger type -> income subkind. Kraken's parse_ledger_entry_type passes its own types through unchanged,
@@ -95,6 +97,26 @@ DERIVATIVE_TYPES = frozenset({"margin", "settlement", "rollover"})
 # the ledger's movements are booked, not skipped.
 LEDGER_BOOKS_MOVEMENTS = frozenset({"kraken"})
 MOVEMENT_TYPES = frozenset({"transaction", "deposit", "withdrawal"})
+# Coinbase v2 transaction types (Coinbase App docs, Track APIs, "Transactions") by the raw ``info.type``: ccxt's
+# parse_ledger_entry_type maps buy/sell to 'trade', send/fiat_*/exchange_*/pro_* to 'transaction' and passes the
+# rest through. The coinbase adapter (importer/adapters/coinbase.py) imports trades from Advanced Trade fills and
+# everything else from these per-wallet ledgers, so here movements are booked and fill rows skipped.
+_CB_MOVE = ("movement", "")
+_CB_NOT_A_TRADE = ("unsupported", "a Coinbase simple buy, sell or conversion is not in the Advanced Trade fills "
+                                  "and each side is a separate wallet's entry, so it is not booked as a trade yet; "
+                                  "import Coinbase's transaction-history report for it")
+COINBASE_TYPES: dict[str, tuple[str, str]] = {
+    "advanced_trade_fill": ("skip", ""),  # the fills (List Fills) book the trade, with its commission
+    "send": _CB_MOVE, "receive": _CB_MOVE, "fiat_deposit": _CB_MOVE, "fiat_withdrawal": _CB_MOVE,
+    "exchange_deposit": _CB_MOVE, "exchange_withdrawal": _CB_MOVE, "pro_deposit": _CB_MOVE,
+    "pro_withdrawal": _CB_MOVE, "intx_deposit": _CB_MOVE, "intx_withdrawal": _CB_MOVE, "transfer": _CB_MOVE,
+    "staking_reward": ("income", "staking"), "inflation_reward": ("income", "staking"),
+    "interest": ("income", "interest"), "earn_payout": ("income", "reward"),
+    "incentives_rewards_payout": ("income", "reward"), "subscription_rebate": ("income", "reward"),
+    "staking_transfer": ("skip", ""), "unstaking_transfer": ("skip", ""),  # between the user's own wallets
+    "buy": _CB_NOT_A_TRADE, "sell": _CB_NOT_A_TRADE, "trade": _CB_NOT_A_TRADE, "retail_simple_dust": _CB_NOT_A_TRADE,
+    "derivatives_settlement": ("unsupported", "US futures settlements are derivatives, not supported yet"),
+}
 
 
 # -- strict readers ---------------------------------------------------------------------------------------------
@@ -258,7 +280,7 @@ def _status(status: Any, what: str, ref: str) -> Normalized | None:
     """The result for a record that is not final (None when it is ``ok`` and should be booked)."""
     if status == "ok":
         return None
-    if status in ("failed", "canceled"):
+    if status in ("failed", "canceled", "expired"):
         return Normalized(None)
     if status in (None, "pending"):
         return _problem(ProblemKind.UNSUPPORTED, Severity.INFO,
@@ -315,6 +337,9 @@ def _ledger_rule(exchange: str, kind: str, info: Mapping[str, Any]) -> tuple[str
     if exchange == "binance":
         return "unsupported", ("ccxt's binance ledger is the derivatives income history (futures, options, "
                                "portfolio margin); derivatives are not supported yet")
+    if exchange == "coinbase":
+        raw = str(info.get("type") or "")
+        return COINBASE_TYPES.get(raw, ("unknown", f"Coinbase transaction type '{raw}' is not known"))
     if exchange == "okx" and str(info.get("type")) == "4":
         return "unsupported", ("OKX bill type 4 is an auto token conversion, which ccxt labels 'rebate': a "
                                "conversion, not income; import it as a trade")

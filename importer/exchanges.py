@@ -24,6 +24,7 @@ logging.getLogger("ccxt").setLevel(logging.WARNING)
 OPTIONS: dict[str, dict[str, Any]] = {
     "binance": BINANCE_SPOT_OPTIONS,
     "kucoin": {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}},
+    "okx": {"fetchMarkets": {"types": ["spot"]}},
     "gemini": {"fetchCurrencies": {"webApiEnable": False}},
 }
 

@@ -97,6 +97,9 @@ DERIVATIVE_TYPES = frozenset({"margin", "settlement", "rollover"})
 # the ledger's movements are booked, not skipped.
 LEDGER_BOOKS_MOVEMENTS = frozenset({"kraken"})
 MOVEMENT_TYPES = frozenset({"transaction", "deposit", "withdrawal"})
+# OKX trading-account bills ("Get bills details (last 3 months)"): ccxt names bill types 1-11 and passes the rest
+# through as their number, so OKX income is told by the bill's subType: 381 "Auto lend interest transfer in".
+OKX_INCOME_SUBTYPES: dict[str, str] = {"381": "interest"}
 # Coinbase v2 transaction types (Coinbase App docs, Track APIs, "Transactions") by the raw ``info.type``: ccxt's
 # parse_ledger_entry_type maps buy/sell to 'trade', send/fiat_*/exchange_*/pro_* to 'transaction' and passes the
 # rest through. The coinbase adapter (importer/adapters/coinbase.py) imports trades from Advanced Trade fills and
@@ -343,6 +346,8 @@ def _ledger_rule(exchange: str, kind: str, info: Mapping[str, Any]) -> tuple[str
     if exchange == "okx" and str(info.get("type")) == "4":
         return "unsupported", ("OKX bill type 4 is an auto token conversion, which ccxt labels 'rebate': a "
                                "conversion, not income; import it as a trade")
+    if exchange == "okx" and str(info.get("subType")) in OKX_INCOME_SUBTYPES:
+        return "income", OKX_INCOME_SUBTYPES[str(info.get("subType"))]
     if exchange == "kraken" and kind == "earn":
         subtype = str(info.get("subtype") or "")
         if subtype in KRAKEN_EARN_MOVES:

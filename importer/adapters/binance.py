@@ -21,7 +21,17 @@ from typing import Any
 import ccxt
 
 from importer.adapters import register
-from importer.adapters.common import DAY_MS, add_legs, complete, fetched, ledger_balances, windows
+from importer.adapters.common import (
+    DAY_MS,
+    add_legs,
+    by_popular_quote,
+    complete,
+    discover,
+    fetched,
+    ledger_balances,
+    unexplained,
+    windows,
+)
 from importer.ccxt_url import add_market, market_for
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
@@ -89,33 +99,19 @@ class BinanceAdapter:
         yield from self._fetch_symbols(ctx, traded, done, computed)
         # Each trade moves both its base and its quote, so a pair is worth asking only while both assets
         # still differ; asking popular pairs first and re-checking after each one keeps the probes few.
-        listed = sorted(spot, key=lambda s: (QUOTES.index(spot[s]["quote"]) if spot[s]["quote"] in QUOTES
-                                             else len(QUOTES), s))
-        yield from self._discover(ctx, listed, held, computed, done)
-        unexplained = self._unexplained(held, computed)
-        if unexplained:  # pairs no longer listed: delisted markets keep their trades on Binance
-            yield from self._discover(ctx, self._unlisted(ctx, unexplained, spot), held, computed, done)
-        if left := self._unexplained(held, computed):
+
+        def fetch(symbol: str) -> Iterator[Batch]:
+            return self._fetch_symbols(ctx, [symbol], done, computed)
+
+        yield from discover(ctx.exchange.markets, by_popular_quote(spot, QUOTES), held, computed, done, fetch)
+        if left := unexplained(held, computed):  # pairs no longer listed: delisted markets keep their trades
+            unlisted = self._unlisted(ctx, left, spot)  # adds markets to (a new) exchange.markets
+            yield from discover(ctx.exchange.markets, unlisted, held, computed, done, fetch)
+        if left := unexplained(held, computed):
             ctx.notes.append(
                 "balances differ from the imported history for " + ", ".join(sorted(left)) + ": Binance "
                 "Convert, small-balance dust, Earn and fiat movements are not imported by the API yet; import "
                 "Binance's transaction-history export for them")
-
-    def _discover(self, ctx: SyncContext, candidates: list[str], held: dict[str, Decimal],
-                  computed: dict[str, Decimal], done: set[str]) -> Iterator[Batch]:
-        markets = ctx.exchange.markets
-        for symbol in candidates:
-            unexplained = self._unexplained(held, computed)
-            if not unexplained:
-                return
-            market = markets[symbol]
-            if symbol not in done and market["base"] in unexplained and market["quote"] in unexplained:
-                yield from self._fetch_symbols(ctx, [symbol], done, computed)
-
-    @staticmethod
-    def _unexplained(held: dict[str, Decimal], computed: dict[str, Decimal]) -> set[str]:
-        """Assets whose balance on the exchange differs from what the imported history adds up to."""
-        return {a for a in set(held) | set(computed) if held.get(a, Decimal(0)) != computed.get(a, Decimal(0))}
 
     def _fetch_symbols(self, ctx: SyncContext, symbols: list[str], done: set[str],
                        computed: dict[str, Decimal]) -> Iterator[Batch]:

@@ -1,18 +1,25 @@
-"""Helpers shared by adapters: payloads for raw records, fixed time windows, ledger balances."""
+"""Helpers shared by adapters: payloads for raw records, fixed time windows, ledger balances, symbol discovery."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 import ccxt
 
-from importer.sync import Fetched, SyncContext
+from importer.store import now_ms
+from importer.sync import Batch, Fetched, SyncContext
 from taxsync.ledger.sources import NORMALIZERS, FieldError
 
 DAY_MS = 86_400_000
+SETTLE_MS = 3_600_000  # the newest hour is asked again next time: exchanges book some rows a little late
+
+
+def settled(high: int, previous: int | None = None) -> int:
+    """How far a finished window may count as covered: never into the last ``SETTLE_MS``, never backwards."""
+    return max(min(high, now_ms() - SETTLE_MS), previous or 0)
 
 
 def fetched(ctx: SyncContext, kind: str, item: dict[str, Any], external_id: str) -> Fetched:
@@ -61,3 +68,31 @@ def complete(items: Any, *keys: str) -> list[dict[str, Any]]:
                                           for i in items):
         raise ccxt.BadResponse("incomplete response: records without " + ", ".join(keys))
     return items
+
+
+def unexplained(held: dict[str, Decimal], computed: dict[str, Decimal]) -> set[str]:
+    """Assets whose balance on the exchange differs from what the imported history adds up to."""
+    return {a for a in set(held) | set(computed) if held.get(a, Decimal(0)) != computed.get(a, Decimal(0))}
+
+
+def by_popular_quote(markets: dict[str, Any], quotes: Sequence[str]) -> list[str]:
+    """Spot symbols, those quoted in the most popular ``quotes`` first (then by symbol)."""
+    spot = [s for s, m in markets.items() if m.get("spot")]
+    return sorted(spot, key=lambda s: (quotes.index(markets[s]["quote"]) if markets[s]["quote"] in quotes
+                                       else len(quotes), s))
+
+
+def discover(markets: dict[str, Any], candidates: Iterable[str], held: dict[str, Decimal],
+             computed: dict[str, Decimal], done: set[str], fetch: Callable[[str], Iterator[Batch]]) -> Iterator[Batch]:
+    """Fetch (``fetch(symbol)``, which must add what it finds to ``computed``) each candidate whose base AND quote
+    are both still unexplained, re-checking after every symbol; stop once nothing is unexplained.
+
+    Each trade moves both its base and its quote, so a pair is worth asking only while both assets differ."""
+    for symbol in candidates:
+        left = unexplained(held, computed)
+        if not left:
+            return
+        market = markets[symbol]
+        if symbol not in done and market["base"] in left and market["quote"] in left:
+            done.add(symbol)
+            yield from fetch(symbol)

@@ -20,7 +20,7 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters.common import DAY_MS, complete, fetched, windows
+from importer.adapters.common import DAY_MS, complete, fetched, settled, windows
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
 
@@ -89,10 +89,11 @@ class GenericAdapter:
                 seen.update(_record_id(kind, item) for item in page)
                 newest = max((int(item["timestamp"]) for item in page), default=since)
                 done = len(page) < size or not new or newest == since
-                state_now = StreamState(None, state.covered_from or ctx.since_ms, high if done else state.covered_until)
+                until = settled(high, state.covered_until) if done else state.covered_until
+                state_now = StreamState(None, state.covered_from or ctx.since_ms, until)
                 yield Batch(key, [fetched(ctx, kind, i, _record_id(kind, i)) for i in new], state_now,
                             f"{key.stream} {key.symbol}".strip())
                 if done:
                     break
                 since = newest
-            state = StreamState(None, state.covered_from or ctx.since_ms, high)
+            state = StreamState(None, state.covered_from or ctx.since_ms, settled(high, state.covered_until))

@@ -1,4 +1,4 @@
-"""KuCoin (classic spot account): fills, deposits, withdrawals and account ledgers in 7-day windows.
+"""KuCoin (classic or high-frequency spot account): fills, deposits, withdrawals and ledgers in 7-day windows.
 
 KuCoin's rules this adapter follows (KuCoin API docs as cited in ccxt 4.5.90 ``kucoin.py``, ccxt-notes.md §2):
 * Every history endpoint (``/api/v1/fills``, ``/api/v1/deposits``, ``/api/v1/withdrawals``,
@@ -17,10 +17,14 @@ KuCoin's rules this adapter follows (KuCoin API docs as cited in ccxt 4.5.90 ``k
   ``Deposit``/``Withdrawal``/``Transfer``/``Trade_Exchange`` (ccxt ``transaction``/``transfer``/``trade``).
 * ``load_markets`` is reduced to currencies + spot symbols (+ ccxt's account-type probes): no tickers, margin
   symbol lists or futures contracts. The key needs a passphrase (ccxt ``password``).
-* Only the classic account is supported: for a high-frequency (HF) trading account ccxt reads fills from
-  ``/api/v1/hf/fills`` (a symbol per request) and the ledger from ``/api/v1/hf/accounts/ledgers``; for a
-  unified (UTA) account from ``/api/ua/v1/...``. Both are refused with a clear error rather than imported
-  half. Fills before 2019-02-18 are not served by ``/api/v1/fills`` (ccxt's comment); a note says so.
+* High-frequency (HF) trading accounts (``GET /api/v1/hf/accounts/opened`` is true, KuCoin docs "Get Account
+  Type - Spot", https://www.kucoin.com/docs-new/rest/account-info/account-funding/get-account-type-spot):
+  the classic streams above are still read (with ccxt's ``hf`` turned off per call: the MAIN wallet's ledger,
+  and fills from before the account moved to HF), then the TRADE_HF ledger and the HF fills, one symbol per
+  request, with the traded symbols discovered from the balances (``kucoin_hf``). Deposits and withdrawals use
+  the same endpoints for both kinds of account.
+* Unified (UTA) accounts (``/api/ua/v1/...``) are refused with a clear error rather than imported half. Fills
+  before 2019-02-18 are not served by ``/api/v1/fills`` (ccxt's comment); a note says so.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from typing import Any
 import ccxt
 
 from importer.adapters import register
-from importer.adapters.common import DAY_MS, complete, fetched, windows
+from importer.adapters.common import DAY_MS, complete, fetched, settled, windows
+from importer.adapters.kucoin_hf import hf_ledger, hf_trades
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
 
@@ -61,17 +66,13 @@ class KucoinAdapter:
         if exchange.options.get("uta"):
             raise ccxt.NotSupported("kucoin: this is a unified trading account (UTA); its history is not "
                                     "imported yet")
-        if exchange.options.get("hf"):
-            raise ccxt.NotSupported("kucoin: this is a high-frequency (HF) trading account; its fills need one "
-                                    "request per symbol (/api/v1/hf/fills) and are not imported yet")
+        hf = bool(exchange.options.get("hf"))
         if ctx.since_ms < FILLS_FROM_MS:
             ctx.notes.append("kucoin: trades before 2019-02-18 are not available through /api/v1/fills; import "
                              "KuCoin's trade-history export for them")
-        yield self._balances(ctx)
-        params = {"pageSize": PAGE}
-        yield from self._walk(ctx, StreamKey("trades"), "trade", ("id", "timestamp", "symbol"), lambda r: str(r["id"]),
-                              lambda lo, hi, p: exchange.fetch_my_trades(
-                                  None, lo, None, {**params, "until": hi, "currentPage": p}))
+        balances, held = self._balances(ctx)
+        yield balances
+        params = {"pageSize": PAGE, "hf": False}  # the classic endpoints, also on an HF account
         yield from self._walk(ctx, StreamKey("deposits"), "transaction", ("timestamp", "status", "currency"),
                               _deposit_id, lambda lo, hi, p: exchange.fetch_deposits(
                                   None, lo, PAGE, {"until": hi, "currentPage": p}))
@@ -82,17 +83,26 @@ class KucoinAdapter:
         yield from self._walk(ctx, StreamKey("ledger"), "ledger", ("id", "timestamp", "currency"),
                               lambda r: str(r["id"]), lambda lo, hi, p: exchange.fetch_ledger(
                                   None, lo, None, {**params, "until": hi, "currentPage": p}))
+        yield from self._walk(ctx, StreamKey("trades"), "trade", ("id", "timestamp", "symbol"), lambda r: str(r["id"]),
+                              lambda lo, hi, p: exchange.fetch_my_trades(
+                                  None, lo, None, {**params, "until": hi, "currentPage": p}))
+        if hf:  # after the movements and income: symbol discovery compares the balances with all of them
+            yield from hf_ledger(ctx)
+            yield from hf_trades(ctx, held)
 
     @staticmethod
-    def _balances(ctx: SyncContext) -> Batch:
-        """MAIN + TRADE (+ margin) wallets summed per currency, from one ``GET /api/v1/accounts``."""
+    def _balances(ctx: SyncContext) -> tuple[Batch, dict[str, Decimal]]:
+        """MAIN + TRADE / TRADE_HF (+ margin) wallets summed per currency, from one ``GET /api/v1/accounts``
+        (KuCoin docs "Get Account List - Spot", .../account-info/account-funding/get-account-list-spot)."""
         rows = ctx.call(ctx.exchange.private_get_accounts).get("data") or []
         held: dict[str, Decimal] = {}
         for row in rows:
             code = ctx.exchange.safe_currency_code(row.get("currency"))
             held[code] = held.get(code, Decimal(0)) + Decimal(str(row.get("balance") or "0"))
-        state = json.dumps({c: str(v) for c, v in sorted(held.items()) if v})
-        return Batch(StreamKey("balances"), [], StreamState(state, covered_until=now_ms()), "private_get_accounts")
+        held = {c: v for c, v in held.items() if v}
+        state = json.dumps({c: str(v) for c, v in sorted(held.items())})
+        return Batch(StreamKey("balances"), [], StreamState(state, covered_until=now_ms()),
+                     "private_get_accounts"), held
 
     @staticmethod
     def _walk(ctx: SyncContext, key: StreamKey, kind: str, required: tuple[str, ...],
@@ -115,7 +125,7 @@ class KucoinAdapter:
             if pending and not held_back:
                 covered_until, held_back = max(covered_until, min(pending) - 1), True
             elif not held_back:
-                covered_until = high
+                covered_until = settled(high, covered_until)
             records = [fetched(ctx, kind, i, ident(i)) for i in items
                        if kind != "transaction" or i.get("status") in FINAL]
             yield Batch(key, records, StreamState(None, covered_from, covered_until), key.stream)

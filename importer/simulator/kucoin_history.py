@@ -1,4 +1,4 @@
-"""A user's whole (synthetic) KuCoin classic spot history: fills, deposits, withdrawals and account ledgers.
+"""A user's whole (synthetic) KuCoin spot history: fills, deposits, withdrawals and account ledgers.
 
 KuCoin keeps two spot wallets per user: ``MAIN`` (funding: deposits, withdrawals, rewards land here) and
 ``TRADE`` (spot trading). Every balance change is an account-ledger row (``/api/v1/accounts/ledgers``) with a
@@ -10,6 +10,14 @@ the quote leg) and the reward types ``Rewards``, ``Other rewards``, ``KuCoin Bon
 Fills (``/api/v1/fills``) carry ``size`` (base), ``funds`` (quote, excluding the fee) and ``fee`` in
 ``feeCurrency`` (the quote here). A withdrawal's ``amount`` excludes its ``fee``: the wallet falls by
 amount + fee. Deposit rows have no id (KuCoin's), only ``walletTxId`` = ``hash@address``.
+
+High-frequency (HF) accounts (``hf=True``; KuCoin docs "Get Account Type - Spot",
+https://www.kucoin.com/docs-new/rest/account-info/account-funding/get-account-type-spot): spot trading happens
+in the ``TRADE_HF`` wallet instead of ``TRADE``. Its ledger rows (``/api/v1/hf/accounts/ledgers``, docs "Get
+Account Ledgers - trade_hf") use upper-case ``bizType``s ``TRANSFER`` / ``TRADE_EXCHANGE``, string ``createdAt``
+and numeric ids that grow with time (the ``lastId`` cursor); HF fills (``/api/v1/hf/fills``, docs "Get Trade
+History") carry a numeric record ``id`` and ``tradeId``. An HF history trades only ``HF_TRADED`` among the many
+``LISTED`` markets, so an importer has to find the traded symbols.
 
 ``generate_kucoin_history`` builds a deterministic, funded history for a seed (no wallet ever negative, exact
 decimals); ``extend_history`` continues it in a later time range; ``expected_totals`` and ``counts`` state what
@@ -35,7 +43,16 @@ MARKETS: dict[str, tuple[str, str, str, str, str]] = {
     "SOL-USDT": ("SOL", "USDT", "0.0001", "0.001", "150"),
     "ETH-BTC": ("ETH", "BTC", "0.0000001", "0.000001", "0.05"),
 }
-CHAINS = {"USDT": "trx", "BTC": "btc", "ETH": "eth", "KCS": "kcc", "SOL": "sol"}
+# Listed but never traded by the generated histories: (base, quote, baseIncrement, priceIncrement).
+LISTED: dict[str, tuple[str, str, str, str]] = {
+    f"{b}-{q}": (b, q, "0.0001", "0.00000001")
+    for b, q in (("SOL", "BTC"), ("KCS", "BTC"), ("SOL", "ETH"), ("KCS", "ETH"), ("XRP", "USDT"), ("ADA", "USDT"),
+                 ("DOGE", "USDT"), ("TRX", "USDT"), ("LTC", "USDT"), ("DOT", "USDT"), ("USDC", "USDT"),
+                 ("BTC", "USDC"), ("ETH", "USDC"), ("SOL", "USDC"), ("XRP", "BTC"), ("ADA", "BTC"), ("LTC", "BTC"),
+                 ("DOT", "BTC"), ("TRX", "BTC"), ("XRP", "ETH"), ("ADA", "ETH"), ("BTC", "EUR"), ("ETH", "EUR"))}
+HF_TRADED = ("BTC-USDT", "ETH-BTC", "ETH-USDT", "KCS-USDT")
+CHAINS = {"USDT": "trx", "BTC": "btc", "ETH": "eth", "KCS": "kcc", "SOL": "sol", "XRP": "xrp", "ADA": "ada",
+          "DOGE": "doge", "TRX": "trx", "LTC": "ltc", "DOT": "dot", "USDC": "eth", "EUR": "sepa"}
 WITHDRAW_FEE = {"USDT": Decimal("1"), "BTC": Decimal("0.0005"), "ETH": Decimal("0.002"), "KCS": Decimal("0.01"),
                 "SOL": Decimal("0.01")}
 FEE_RATE = Decimal("0.001")
@@ -61,8 +78,16 @@ class KucoinFill:
     fee: Decimal
     fee_currency: str
     created_at: int
+    record_id: int = 0  # HF fills only: the numeric record id (lastId cursor); 0 = classic fill
 
     def row(self) -> dict[str, Any]:
+        if self.record_id:  # /api/v1/hf/fills shape: numeric ids, tax fields
+            return {"id": self.record_id, "orderId": self.order_id, "counterOrderId": self.order_id[::-1],
+                    "tradeId": int(self.trade_id), "symbol": self.symbol, "side": self.side,
+                    "liquidity": self.liquidity, "type": "limit", "forceTaker": self.liquidity == "taker",
+                    "price": fmt(self.price), "size": fmt(self.size), "funds": fmt(self.funds), "fee": fmt(self.fee),
+                    "feeRate": fmt(FEE_RATE), "feeCurrency": self.fee_currency, "stop": "", "tradeType": "TRADE",
+                    "taxRate": "0", "tax": "0", "createdAt": self.created_at}
         return {"symbol": self.symbol, "tradeId": self.trade_id, "orderId": self.order_id,
                 "counterOrderId": self.order_id[::-1], "side": self.side, "liquidity": self.liquidity,
                 "forceTaker": self.liquidity == "taker", "price": fmt(self.price), "size": fmt(self.size),
@@ -103,12 +128,17 @@ class KucoinLedgerEntry:
     amount: Decimal  # signed here; the API shows abs(amount) and a direction
     fee: Decimal
     balance: Decimal
-    account_type: str  # MAIN | TRADE
+    account_type: str  # MAIN | TRADE | TRADE_HF
     biz_type: str
     created_at: int
     context: str = ""
 
     def row(self) -> dict[str, Any]:
+        if self.account_type == "TRADE_HF":  # /api/v1/hf/accounts/ledgers shape
+            return {"id": self.id, "currency": self.currency, "amount": fmt(abs(self.amount)), "fee": fmt(self.fee),
+                    "tax": "0", "balance": fmt(self.balance), "accountType": self.account_type,
+                    "bizType": self.biz_type, "direction": "out" if self.amount < 0 else "in",
+                    "createdAt": str(self.created_at), "context": self.context}
         return {"id": self.id, "currency": self.currency, "amount": fmt(abs(self.amount)), "fee": fmt(self.fee),
                 "balance": fmt(self.balance), "accountType": self.account_type, "bizType": self.biz_type,
                 "direction": "out" if self.amount < 0 else "in", "createdAt": self.created_at,
@@ -124,6 +154,7 @@ class KucoinHistory:
     start_ms: int
     end_ms: int
     seed: int
+    hf: bool = False
 
     def wallets(self) -> dict[tuple[str, str], Decimal]:
         """(accountType, currency) -> balance, from the ledger."""
@@ -157,12 +188,28 @@ class KucoinHistory:
 class _Gen:
     rng: random.Random
     seed: int
+    hf: bool = False
     wallets: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
     fills: list[KucoinFill] = field(default_factory=list)
     deposits: list[KucoinTransfer] = field(default_factory=list)
     withdrawals: list[KucoinTransfer] = field(default_factory=list)
     ledger: list[KucoinLedgerEntry] = field(default_factory=list)
+    seq: int = 0
+
+    @property
+    def trade(self) -> str:
+        """The spot trading wallet: TRADE, or TRADE_HF for a high-frequency account."""
+        return "TRADE_HF" if self.hf else "TRADE"
+
+    def biz(self, account: str, name: str) -> str:
+        """HF ledger rows spell their business types in upper case (TRANSFER, TRADE_EXCHANGE)."""
+        return name.upper() if account == "TRADE_HF" else name
+
+    def hf_id(self, t: int) -> int:
+        """A numeric id that grows with time (KuCoin's HF ids; the ``lastId`` cursor relies on it)."""
+        self.seq = (self.seq + 1) % 1000
+        return t * 1000 + self.seq
 
     def oid(self, digits: int = 24) -> str:
         while True:
@@ -180,8 +227,11 @@ class _Gen:
         if after < 0:
             raise RuntimeError(f"kucoin generator: {account} {currency} would go negative at {t}")
         self.wallets[(account, currency)] = after
-        self.ledger.append(KucoinLedgerEntry(str(self.rng.randrange(10**14, 10**15)), currency, amount, fee, after,
-                                             account, biz, t, json.dumps(context, separators=(",", ":"))
+        entry_id = str(self.rng.randrange(10**14, 10**15))
+        if account == "TRADE_HF":
+            entry_id = str(self.hf_id(t))
+        self.ledger.append(KucoinLedgerEntry(entry_id, currency, amount, fee, after, account,
+                                             self.biz(account, biz), t, json.dumps(context, separators=(",", ":"))
                                              if context else ""))
 
     def deposit(self, t: int, currency: str, amount: Decimal) -> None:
@@ -190,21 +240,21 @@ class _Gen:
         self.deposits.append(tx)
         self.book(t, "MAIN", currency, amount, "Deposit")
         self.book(t + 1, "MAIN", currency, -amount, "Transfer")
-        self.book(t + 1, "TRADE", currency, amount, "Transfer")
+        self.book(t + 1, self.trade, currency, amount, "Transfer")
 
     def withdraw(self, t: int) -> None:
-        held = sorted(c for (a, c), v in self.wallets.items() if a == "TRADE" and v > WITHDRAW_FEE[c] * 20)
+        held = sorted(c for (a, c), v in self.wallets.items() if a == self.trade and v > WITHDRAW_FEE[c] * 20)
         if not held:
             return
         currency = self.rng.choice(held)
         fee = WITHDRAW_FEE[currency]
-        amount = (self.bal("TRADE", currency) * self.rng.randint(5, 25) / 100).quantize(E8, ROUND_DOWN)
+        amount = (self.bal(self.trade, currency) * self.rng.randint(5, 25) / 100).quantize(E8, ROUND_DOWN)
         failed = self.rng.random() < 0.15
         self.withdrawals.append(KucoinTransfer("withdrawal", self.oid(), currency, amount, fee,
                                                "addr-" + self.oid(16), "" if failed else "0x" + self.oid(40),
                                                "FAILURE" if failed else "SUCCESS", t))
         if not failed:  # a refused withdrawal moves nothing
-            self.book(t - 2, "TRADE", currency, -(amount + fee), "Transfer")
+            self.book(t - 2, self.trade, currency, -(amount + fee), "Transfer")
             self.book(t - 2, "MAIN", currency, amount + fee, "Transfer")
             self.book(t, "MAIN", currency, -amount, "Withdrawal", fee)
 
@@ -214,7 +264,8 @@ class _Gen:
         self.book(t, "MAIN", currency, amount, self.rng.choice(INCOME_TYPES))
 
     def order(self, t: int, fills: int) -> None:
-        for symbol in self.rng.sample(sorted(MARKETS), len(MARKETS)):
+        symbols = sorted(HF_TRADED if self.hf else MARKETS)
+        for symbol in self.rng.sample(symbols, len(symbols)):
             if self._try_order(t, symbol, fills):
                 return
 
@@ -223,7 +274,7 @@ class _Gen:
         lot, tick = Decimal(lot_text), Decimal(tick_text)
         wave = Decimal(self.rng.randint(-300, 300)) / 10000 + Decimal((t // DAY_MS) % 40 - 20) / 400
         price = (Decimal(ref) * (1 + wave)).quantize(tick)
-        have_quote, have_base = self.bal("TRADE", quote), self.bal("TRADE", base)
+        have_quote, have_base = self.bal(self.trade, quote), self.bal(self.trade, base)
         buy = have_quote > price * lot * 1000 and (have_base < lot * 1000 or self.rng.random() < 0.55)
         share = Decimal(self.rng.randint(2, 15) if buy else self.rng.randint(5, 40)) / 100
         budget = have_quote / price * share if buy else have_base * share
@@ -237,13 +288,16 @@ class _Gen:
             funds = size * fill_price
             fee = (funds * FEE_RATE).quantize(E8)
             ts = t + i * self.rng.randint(0, 3)  # fills of one order may share a millisecond
-            trade_id = self.oid()
+            trade_id, record_id = self.oid(), 0
+            if self.hf:
+                record_id = self.hf_id(ts)
+                trade_id = str(record_id + 5 * 10**15)
             ctx = {"symbol": symbol, "orderId": order_id, "tradeId": trade_id}
             sign = 1 if buy else -1
-            self.book(ts, "TRADE", base, sign * size, "Trade_Exchange", context=ctx)
-            self.book(ts, "TRADE", quote, -sign * funds, "Trade_Exchange", fee, context=ctx)
+            self.book(ts, self.trade, base, sign * size, "Trade_Exchange", context=ctx)
+            self.book(ts, self.trade, quote, -sign * funds, "Trade_Exchange", fee, context=ctx)
             self.fills.append(KucoinFill(symbol, trade_id, order_id, "buy" if buy else "sell", liquidity, fill_price,
-                                         size, funds, fee, quote, ts))
+                                         size, funds, fee, quote, ts, record_id))
         return True
 
     def run(self, events: list[tuple[int, str]]) -> None:
@@ -289,9 +343,11 @@ def _events(gen: _Gen, lo: int, hi: int, *, fills: int, deposits: int, withdrawa
 
 
 def generate_kucoin_history(*, seed: int = 1, days: int = 120, fills: int = 300, deposits: int = 8,
-                            withdrawals: int = 5, rewards: int = 30, end_ms: int) -> KucoinHistory:
-    """A funded history of ``days`` days ending at ``end_ms`` (first a large USDT, BTC and ETH deposit)."""
-    gen = _Gen(random.Random(f"kucoin:{seed}"), seed)
+                            withdrawals: int = 5, rewards: int = 30, end_ms: int, hf: bool = False) -> KucoinHistory:
+    """A funded history of ``days`` days ending at ``end_ms`` (first a large USDT, BTC and ETH deposit).
+
+    ``hf``: a high-frequency account, trading ``HF_TRADED`` in its TRADE_HF wallet."""
+    gen = _Gen(random.Random(f"kucoin:{seed}"), seed, hf)
     start = end_ms - days * DAY_MS
     taken: set[int] = set()
     first = [(start + 3_600_000, "deposit:USDT:50000"), (start + 7_200_000, "deposit:BTC:0.4"),
@@ -300,15 +356,16 @@ def generate_kucoin_history(*, seed: int = 1, days: int = 120, fills: int = 300,
     gen.run(first + _events(gen, start + 4 * 3_600_000, end_ms - 60_000, fills=fills, deposits=deposits,
                             withdrawals=withdrawals, rewards=rewards, taken=taken))
     return KucoinHistory(tuple(gen.fills), tuple(gen.deposits), tuple(gen.withdrawals), tuple(gen.ledger),
-                         start, end_ms, seed)
+                         start, end_ms, seed, hf)
 
 
 def extend_history(history: KucoinHistory, *, seed: int, start_ms: int, end_ms: int, fills: int = 10,
                    deposits: int = 1, withdrawals: int = 1, rewards: int = 2) -> KucoinHistory:
     """New activity in [start_ms, end_ms) continuing ``history`` (same wallets, fresh ids)."""
-    gen = _Gen(random.Random(f"kucoin:{history.seed}:{seed}:{start_ms}"), history.seed, dict(history.wallets()))
+    gen = _Gen(random.Random(f"kucoin:{history.seed}:{seed}:{start_ms}"), history.seed, history.hf,
+               dict(history.wallets()))
     gen.used = {f.trade_id for f in history.fills} | {f.order_id for f in history.fills}
     gen.run(_events(gen, start_ms, end_ms, fills=fills, deposits=deposits, withdrawals=withdrawals,
                     rewards=rewards, taken=set()))
     return KucoinHistory(tuple(gen.fills), tuple(gen.deposits), tuple(gen.withdrawals), tuple(gen.ledger),
-                         start_ms, end_ms, history.seed)
+                         start_ms, end_ms, history.seed, history.hf)

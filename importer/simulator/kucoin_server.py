@@ -1,6 +1,7 @@
 """An HTTP server on 127.0.0.1 that speaks enough of KuCoin's spot REST API for unmodified ``ccxt.kucoin``.
 
-``KucoinSimulator`` serves a ``KucoinHistory`` (a classic, non-HF, non-unified account) the way KuCoin does:
+``KucoinSimulator`` serves a ``KucoinHistory`` (a classic or, with ``history.hf``, a high-frequency account;
+never a unified one) the way KuCoin does:
 
 * Envelope ``{"code": "200000", "data": ...}``; errors ``{"code": "...", "msg": "..."}`` with KuCoin's codes:
   400001 missing auth headers, 400002 timestamp off by more than 5 s, 400003 unknown key, 400004 wrong
@@ -13,7 +14,16 @@
   ``endAt`` in ms, inclusive, at most 7 days apart (400100 beyond); only one given: the other is 7 days
   away; none: the last 7 days. Newest first, paged by ``currentPage`` (from 1) and ``pageSize`` (10..500,
   default 50) with ``totalNum`` / ``totalPage``. ``symbol`` (fills) and ``currency`` filter.
-* load_markets: ``/api/v3/currencies``, ``/api/v2/symbols``, ``/api/v1/hf/accounts/opened`` (false: classic),
+* HF accounts (KuCoin docs, https://www.kucoin.com/docs-new/rest/spot-trading/orders/get-trade-history and
+  .../account-info/account-funding/get-account-ledgers-tradehf): ``/api/v1/hf/fills`` needs ``symbol``
+  (400100 without), ``/api/v1/hf/accounts/ledgers`` does not; both take ``startAt``/``endAt`` as above (at most 7
+  days, default the last 7), answer newest first (by id) and page by ``lastId`` (rows with a smaller id than the
+  last row of the previous page) and ``limit`` (fills 1..100, default 20; ledger 1..200, default 100); the answer
+  is ``{"items": [...], "lastId": ...}`` for fills and a bare list for the ledger. The classic ``/api/v1/fills``
+  has none of the HF fills and the classic ledger none of the TRADE_HF rows; ``/api/v1/accounts`` lists the
+  ``trade_hf`` wallets.
+* load_markets: ``/api/v3/currencies``, ``/api/v2/symbols`` (the traded ``MARKETS`` and the merely ``LISTED``
+  ones), ``/api/v1/hf/accounts/opened`` (``history.hf``),
   ``/api/ua/v1/account/mode`` (CLASSIC); also the margin symbol lists, ``/api/v1/market/allTickers`` and the
   futures ``/api/v1/contracts/active`` (empty) that ccxt asks unless told not to.
 * ``/api/v1/user/api-key``: ``permission`` = comma list of General / Spot / Withdrawal / Transfer from the
@@ -32,7 +42,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
-from importer.simulator.kucoin_history import CHAINS, MARKETS, KucoinHistory, fmt
+from importer.simulator.kucoin_history import CHAINS, LISTED, MARKETS, KucoinHistory, fmt
 from importer.simulator.server import Faults, HttpSimulator, Reply, SimKey
 from importer.simulator.traffic import FAULT_BODIES
 
@@ -86,6 +96,14 @@ class _Query:
         if end < start or end - start > WEEK_MS:
             raise KucoinError("400100", "Time range cannot exceed 7 days")
         return start, end
+
+    def after_last_id(self, rows: list[dict[str, Any]], default: int, most: int) -> list[dict[str, Any]]:
+        """HF paging: newest first by id; only ids below ``lastId``; at most ``limit`` (1..most) rows."""
+        limit, last_id = self.integer("limit", default) or default, self.integer("lastId")
+        if not 1 <= limit <= most:
+            raise KucoinError("400100", f"limit should be between 1 and {most}")
+        ordered = sorted(rows, key=lambda r: int(r["id"]), reverse=True)
+        return [r for r in ordered if last_id is None or int(r["id"]) < last_id][:limit]
 
     def page(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         current = self.integer("currentPage", 1) or 1
@@ -183,8 +201,27 @@ class KucoinSimulator(HttpSimulator):
         symbol = q.text("symbol")
         if symbol is not None and symbol not in MARKETS:
             raise KucoinError("400100", "symbol invalid")
-        rows = [f.row() for f in self.history.fills if lo <= f.created_at <= hi and symbol in (None, f.symbol)]
+        rows = [f.row() for f in self.history.fills if lo <= f.created_at <= hi and symbol in (None, f.symbol)
+                and not f.record_id]  # HF fills are only in /api/v1/hf/fills
         return q.page(_newest_first(rows, "tradeId"))
+
+    def hf_fills(self, q: _Query) -> dict[str, Any]:
+        symbol = q.text("symbol")
+        if symbol is None:
+            raise KucoinError("400100", "symbol can not be empty")
+        if symbol not in MARKETS and symbol not in LISTED:
+            raise KucoinError("400100", "symbol invalid")
+        lo, hi = q.window(self.now_ms())
+        rows = q.after_last_id([f.row() for f in self.history.fills
+                                if f.record_id and f.symbol == symbol and lo <= f.created_at <= hi], 20, 100)
+        return {"items": rows, "lastId": rows[-1]["id"] if rows else q.integer("lastId", 0)}
+
+    def hf_ledgers(self, q: _Query) -> list[dict[str, Any]]:
+        lo, hi = q.window(self.now_ms())
+        currency, direction, biz = q.text("currency"), q.text("direction"), q.text("bizType")
+        rows = [e.row() for e in self.history.ledger if e.account_type == "TRADE_HF" and lo <= e.created_at <= hi
+                and currency in (None, e.currency) and biz in (None, e.biz_type)]
+        return q.after_last_id([r for r in rows if direction in (None, r["direction"])], 100, 200)
 
     def transfers(self, q: _Query, kind: str) -> dict[str, Any]:
         lo, hi = q.window(self.now_ms())
@@ -197,7 +234,8 @@ class KucoinSimulator(HttpSimulator):
     def ledgers(self, q: _Query) -> dict[str, Any]:
         lo, hi = q.window(self.now_ms())
         currency, direction = q.text("currency"), q.text("direction")
-        rows = [e.row() for e in self.history.ledger if lo <= e.created_at <= hi and currency in (None, e.currency)]
+        rows = [e.row() for e in self.history.ledger if lo <= e.created_at <= hi and currency in (None, e.currency)
+                and e.account_type != "TRADE_HF"]  # HF wallet rows are only in /api/v1/hf/accounts/ledgers
         return q.page(_newest_first([r for r in rows if direction in (None, r["direction"])]))
 
     def accounts(self, q: _Query) -> list[dict[str, Any]]:
@@ -232,7 +270,7 @@ def _symbols() -> list[dict[str, Any]]:
              "baseIncrement": lot, "quoteIncrement": "0.00000001", "priceIncrement": tick, "priceLimitRate": "0.1",
              "minFunds": "0.1", "isMarginEnabled": False, "enableTrading": True, "feeCategory": 1,
              "makerFeeCoefficient": "1.00", "takerFeeCoefficient": "1.00", "st": False}
-            for s, (b, q, lot, tick, _) in sorted(MARKETS.items())]
+            for s, (b, q, lot, tick) in sorted({**{k: v[:4] for k, v in MARKETS.items()}, **LISTED}.items())]
 
 
 Handler = Callable[[KucoinSimulator, _Query, Any], Any]
@@ -244,12 +282,14 @@ _ROUTES: dict[str, tuple[bool, Handler]] = {
     "/api/v1/contracts/active": (False, lambda sim, q, k: []),
     "/api/v3/margin/symbols": (True, lambda sim, q, k: {"timestamp": sim.now_ms(), "items": []}),
     "/api/v1/isolated/symbols": (True, lambda sim, q, k: []),
-    "/api/v1/hf/accounts/opened": (True, lambda sim, q, k: False),
+    "/api/v1/hf/accounts/opened": (True, lambda sim, q, k: sim.history.hf),
     "/api/ua/v1/account/mode": (True, lambda sim, q, k: {"selfAccountMode": "CLASSIC"}),
     "/api/v1/accounts": (True, lambda sim, q, k: sim.accounts(q)),
     "/api/v1/fills": (True, lambda sim, q, k: sim.fills(q)),
     "/api/v1/deposits": (True, lambda sim, q, k: sim.transfers(q, "deposit")),
     "/api/v1/withdrawals": (True, lambda sim, q, k: sim.transfers(q, "withdrawal")),
     "/api/v1/accounts/ledgers": (True, lambda sim, q, k: sim.ledgers(q)),
+    "/api/v1/hf/fills": (True, lambda sim, q, k: sim.hf_fills(q)),
+    "/api/v1/hf/accounts/ledgers": (True, lambda sim, q, k: sim.hf_ledgers(q)),
     "/api/v1/user/api-key": (True, lambda sim, q, k: sim.api_key(k)),
 }

@@ -13,7 +13,7 @@ import ccxt
 import pytest
 
 from importer.ccxt_url import point_ccxt_at, reject_non_json
-from importer.simulator.kucoin_history import KucoinHistory, generate_kucoin_history
+from importer.simulator.kucoin_history import HF_TRADED, KucoinHistory, generate_kucoin_history
 from importer.simulator.kucoin_server import KucoinSimulator
 from importer.simulator.server import Faults, SimKey
 
@@ -138,3 +138,82 @@ def test_faults_look_like_kucoin(sim: KucoinSimulator) -> None:
     sim.set_faults(Faults(seed=1, rate_truncated=1.0))
     with pytest.raises(ccxt.BadResponse):
         client(sim).private_get_accounts()
+
+
+# -- high-frequency (HF) accounts --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hf_history() -> KucoinHistory:
+    return generate_kucoin_history(seed=4, days=30, fills=120, deposits=4, withdrawals=3, rewards=6,
+                                   end_ms=int(time.time() * 1000), hf=True)
+
+
+@pytest.fixture
+def hf_sim(hf_history: KucoinHistory) -> Iterator[KucoinSimulator]:
+    with KucoinSimulator(hf_history, [KEY], PASSPHRASES) as server:
+        yield server
+        assert not server.errors
+
+
+def test_hf_account_is_detected_and_has_trade_hf_wallets(hf_sim: KucoinSimulator,
+                                                         hf_history: KucoinHistory) -> None:
+    ex = client(hf_sim)
+    ex.load_markets(False, {"marginables": False})
+    assert ex.options["hf"] is True
+    assert len(ex.markets) > 4 * len(HF_TRADED) and set(HF_TRADED) <= {m["id"] for m in ex.markets.values()}
+    assert {f.symbol for f in hf_history.fills} == set(HF_TRADED)
+    types = {row["type"] for row in ex.private_get_accounts()["data"]}
+    assert types == {"main", "trade_hf"}
+    total = ex.fetch_balance({"type": "hf"})["total"]  # ccxt: type trade_hf
+    wallets = hf_history.wallets()
+    assert all(Decimal(str(total[c])) == v for (a, c), v in wallets.items() if a == "TRADE_HF" and v)
+
+
+def test_hf_fills_need_a_symbol_and_page_by_last_id(hf_sim: KucoinSimulator, hf_history: KucoinHistory) -> None:
+    ex = client(hf_sim)
+    ex.load_markets(False, {"marginables": False})
+    with pytest.raises(ccxt.BadRequest, match="symbol"):
+        ex.private_get_hf_fills({"startAt": hf_history.start_ms, "endAt": hf_history.start_ms + WEEK - 1})
+    with pytest.raises(ccxt.ArgumentsRequired):  # ccxt refuses before asking
+        ex.fetch_my_trades(None, hf_history.start_ms)
+    with pytest.raises(ccxt.BadRequest, match="7 days"):
+        ex.fetch_my_trades("ETH/BTC", hf_history.start_ms, None, {"until": hf_history.start_ms + WEEK + 1})
+    with pytest.raises(ccxt.BadRequest, match="limit"):
+        ex.fetch_my_trades("ETH/BTC", hf_history.start_ms, 101)
+    assert ex.fetch_my_trades(None, hf_history.start_ms, None, {"hf": False, "until": hf_history.start_ms
+                                                                 + WEEK - 1}) == []  # not in classic fills
+    for symbol in HF_TRADED:
+        unified = symbol.replace("-", "/")
+        ids: list[str] = []
+        start = hf_history.start_ms
+        while start <= hf_sim.now_ms():
+            last_id: int | None = None
+            while True:
+                params = {"until": start + WEEK - 1} | ({"lastId": last_id} if last_id else {})
+                rows = ex.fetch_my_trades(unified, start, 5, params)
+                ids += [t["id"] for t in rows]
+                if len(rows) < 5:
+                    break
+                last_id = min(int(t["info"]["id"]) for t in rows)
+            start += WEEK
+        assert sorted(ids) == sorted(f.trade_id for f in hf_history.fills if f.symbol == symbol)
+
+
+def test_hf_ledger_pages_by_last_id(hf_sim: KucoinSimulator, hf_history: KucoinHistory) -> None:
+    ex = client(hf_sim)
+    ex.load_markets(False, {"marginables": False})
+    lo, hi = hf_history.start_ms, hf_history.start_ms + WEEK - 1
+    seen: list[str] = []
+    last_id: int | None = None
+    while True:
+        rows = ex.fetch_ledger(None, lo, 7, {"until": hi} | ({"lastId": last_id} if last_id else {}))
+        seen += [e["id"] for e in rows]
+        if len(rows) < 7:
+            break
+        last_id = min(int(e["id"]) for e in rows)
+    expected = [e for e in hf_history.ledger if e.account_type == "TRADE_HF" and lo <= e.created_at <= hi]
+    assert sorted(seen) == sorted(e.id for e in expected) and expected
+    assert {e["type"] for e in ex.fetch_ledger(None, lo, 200, {"until": hi})} <= {"trade", "transfer"}
+    classic = ex.fetch_ledger(None, lo, 500, {"hf": False, "until": hi})
+    assert classic and all(e["info"]["accountType"] == "MAIN" for e in classic)
+    with pytest.raises(ccxt.BadRequest, match="limit"):
+        ex.fetch_ledger(None, lo, 201, {"until": hi})

@@ -25,6 +25,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "binance": BINANCE_SPOT_OPTIONS,
     "kucoin": {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}},
     "okx": {"fetchMarkets": {"types": ["spot"]}},
+    "bybit": {"fetchMarkets": {"types": ["spot"]}, "defaultType": "spot"},
     "gemini": {"fetchCurrencies": {"webApiEnable": False}},
 }
 

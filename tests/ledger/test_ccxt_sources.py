@@ -443,3 +443,15 @@ def test_kraken_ledger_books_deposits_and_withdrawals() -> None:
     elsewhere = normalize_ccxt_ledger({**base, "exchange": "okx", "id": "L3", "type": "transaction",
                                      "direction": "in", "amount": "1"}, "k", "r")
     assert elsewhere.transaction is None and elsewhere.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("log_type", "category", "expected"),
+    [("BONUS", "spot", ("income", "reward")), ("AIRDRP", "spot", ("income", "airdrop")),
+     ("INTEREST", "spot", ("fee", "")), ("TRADE", "spot", ("skip", "")),
+     ("TRADE", "linear", ("unsupported", "the fee and PnL of a derivatives trade are not supported yet"))],
+)
+def test_bybit_transaction_log_types(log_type: str, category: str, expected: tuple[str, str]) -> None:
+    from taxsync.ledger.sources.ccxt import _ledger_rule
+
+    assert _ledger_rule("bybit", "whatever-ccxt-says", {"type": log_type, "category": category}) == expected

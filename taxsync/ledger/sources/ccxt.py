@@ -97,6 +97,24 @@ DERIVATIVE_TYPES = frozenset({"margin", "settlement", "rollover"})
 # the ledger's movements are booked, not skipped.
 LEDGER_BOOKS_MOVEMENTS = frozenset({"kraken"})
 MOVEMENT_TYPES = frozenset({"transaction", "deposit", "withdrawal"})
+# Bybit transaction-log types (v5 "Get Transaction Log", enum "type" for UTA) by the raw ``info.type``: ccxt's
+# parse_ledger_entry_type maps them loosely. INTEREST (interest paid on a borrowed coin) becomes 'transaction' and
+# would be skipped as a movement; AIRDRP passes through unknown; SETTLEMENT, DELIVERY, LIQUIDATION and
+# CURRENCY_BUY/SELL (Convert swaps, which the execution list lacks) become 'trade' and would be skipped silently.
+# The bybit adapter (importer/adapters/bybit.py) books spot fills from the execution list and keeps no spot TRADE rows.
+_BYBIT_CONVERT = ("unsupported", "a Bybit Convert (or loan repayment) swap, which the trade history lacks, is not "
+                                 "booked yet; import Bybit's convert history for it")
+BYBIT_LOG_TYPES: dict[str, tuple[str, str]] = {
+    "TRADE": ("skip", ""), "TRANSFER_IN": ("skip", ""), "TRANSFER_OUT": ("skip", ""),  # spot fills; own wallets
+    "BONUS": ("income", "reward"), "FEE_REFUND": ("income", "reward"), "AIRDRP": ("income", "airdrop"),
+    "INTEREST": ("fee", ""),
+    "SETTLEMENT": ("unsupported", "a perpetual funding settlement (derivatives) is not supported yet"),
+    "DELIVERY": ("unsupported", "a futures or options delivery (derivatives) is not supported yet"),
+    "LIQUIDATION": ("unsupported", "a liquidation (derivatives or margin) is not supported yet"),
+    "ADL": ("unsupported", "an auto-deleveraging (derivatives) is not supported yet"),
+    "BONUS_RECOLLECT": ("unsupported", "an expired bonus taken back: reverse the bonus by hand if it was booked"),
+    "CURRENCY_BUY": _BYBIT_CONVERT, "CURRENCY_SELL": _BYBIT_CONVERT,
+}
 # OKX trading-account bills ("Get bills details (last 3 months)"): ccxt names bill types 1-11 and passes the rest
 # through as their number, so OKX income is told by the bill's subType: 381 "Auto lend interest transfer in".
 OKX_INCOME_SUBTYPES: dict[str, str] = {"381": "interest"}
@@ -343,6 +361,10 @@ def _ledger_rule(exchange: str, kind: str, info: Mapping[str, Any]) -> tuple[str
     if exchange == "coinbase":
         raw = str(info.get("type") or "")
         return COINBASE_TYPES.get(raw, ("unknown", f"Coinbase transaction type '{raw}' is not known"))
+    if exchange == "bybit" and str(info.get("type") or "") in BYBIT_LOG_TYPES:
+        if info.get("type") == "TRADE" and info.get("category") not in ("spot", "", None):
+            return "unsupported", "the fee and PnL of a derivatives trade are not supported yet"
+        return BYBIT_LOG_TYPES[str(info.get("type"))]
     if exchange == "okx" and str(info.get("type")) == "4":
         return "unsupported", ("OKX bill type 4 is an auto token conversion, which ccxt labels 'rebate': a "
                                "conversion, not income; import it as a trade")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -14,21 +13,9 @@ from sqlalchemy.orm import Session
 from importer.simulator.history import SimHistory
 from importer.simulator.server import Faults, Simulator
 from taxsync import accounts
-from taxsync.db import Leg, RawRecord, SyncState, Transaction
+from taxsync.db import RawRecord, SyncState, Transaction
 from taxsync.workspace import Workspace
-
-
-def raw_counts(ws: Workspace) -> Counter[str]:
-    with Session(ws.engine) as session:
-        return Counter(session.scalars(select(RawRecord.stream)))
-
-
-def ledger_sums(ws: Workspace) -> dict[str, Decimal]:
-    sums: dict[str, Decimal] = Counter()  # type: ignore[assignment]
-    with Session(ws.engine) as session:
-        for asset, amount in session.execute(select(Leg.asset, Leg.amount)):
-            sums[asset] = sums.get(asset, Decimal(0)) + amount
-    return {a: v for a, v in sums.items() if v}
+from tests.accounts.stored import ledger_sums, raw_counts
 
 
 def test_full_sync_equals_the_exchange_history(binance_ws: Workspace, history: SimHistory) -> None:

@@ -7,7 +7,6 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,9 @@ from importer.simulator.bybit_history import BybitHistory, BybitLogEntry, BybitW
 from importer.simulator.bybit_server import BybitSimulator
 from importer.simulator.server import Faults, SimKey
 from taxsync import accounts
-from taxsync.db import Leg, RawRecord, SyncState
+from taxsync.db import RawRecord, SyncState
 from taxsync.workspace import Workspace, init_workspace
+from tests.accounts.stored import ledger_sums, raw_counts
 
 READ = SimKey("BYSYNC" + "r" * 12, "CANARY-BYBIT-SECRET-4c1d9e", created_ms=1_760_000_000_000)
 TRADE = SimKey("BYSYNT" + "t" * 12, "trade-secret-" + "t" * 20, can_trade=True)
@@ -58,17 +58,8 @@ def bybit_ws(tmp_path: Path, bybit_sim: BybitSimulator, monkeypatch: pytest.Monk
     ws.engine.dispose()
 
 
-def raw_counts(ws: Workspace) -> Counter[str]:
-    with Session(ws.engine) as session:
-        return Counter(session.scalars(select(RawRecord.stream)))
 
 
-def ledger_sums(ws: Workspace) -> dict[str, Decimal]:
-    sums: dict[str, Decimal] = {}
-    with Session(ws.engine) as session:
-        for asset, amount in session.execute(select(Leg.asset, Leg.amount)):
-            sums[asset] = sums.get(asset, Decimal(0)) + amount
-    return {a: v for a, v in sums.items() if v}
 
 
 def expected_counts(history: BybitHistory) -> Counter[str]:

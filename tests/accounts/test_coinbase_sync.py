@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,8 +23,9 @@ from importer.simulator.coinbase_history import CoinbaseHistory
 from importer.simulator.coinbase_server import CoinbaseSimulator
 from importer.simulator.server import Faults, SimKey
 from taxsync import accounts
-from taxsync.db import Leg, RawRecord, SyncState, Transaction
+from taxsync.db import RawRecord, SyncState, Transaction
 from taxsync.workspace import Workspace, init_workspace
+from tests.accounts.stored import ledger_sums, raw_counts
 
 
 def pem() -> str:
@@ -72,17 +72,8 @@ def sync(ws: Workspace, *names: str) -> accounts.AccountResult:
     return result
 
 
-def raw_counts(ws: Workspace) -> Counter[str]:
-    with Session(ws.engine) as session:
-        return Counter(session.scalars(select(RawRecord.stream)))
 
 
-def ledger_sums(ws: Workspace) -> dict[str, Decimal]:
-    sums: dict[str, Decimal] = {}
-    with Session(ws.engine) as session:
-        for asset, amount in session.execute(select(Leg.asset, Leg.amount)):
-            sums[asset] = sums.get(asset, Decimal(0)) + amount
-    return {a: v for a, v in sums.items() if v}
 
 
 def test_full_sync_stores_the_whole_history(cb_ws: Workspace, history: CoinbaseHistory,

@@ -16,8 +16,9 @@ from importer.simulator.kraken_history import generate_kraken_activity, generate
 from importer.simulator.kraken_server import KrakenSimulator
 from importer.simulator.server import Faults, SimKey
 from taxsync import accounts
-from taxsync.db import Leg, RawRecord, Transaction
+from taxsync.db import RawRecord, Transaction
 from taxsync.workspace import Workspace, init_workspace
+from tests.accounts.stored import ledger_sums
 
 SECRET = base64.b64encode(b"kraken-read-only-secret-" * 3).decode()
 READ_ONLY = SimKey("K" * 56, SECRET)
@@ -49,12 +50,6 @@ def kraken(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
         ws.engine.dispose()
 
 
-def ledger_sums(ws: Workspace) -> dict[str, Decimal]:
-    sums: dict[str, Decimal] = {}
-    with Session(ws.engine) as session:
-        for asset, amount in session.execute(select(Leg.asset, Leg.amount)):
-            sums[asset] = sums.get(asset, Decimal(0)) + amount
-    return {a: v for a, v in sums.items() if v}
 
 
 def test_full_sync_equals_the_kraken_history(kraken, history) -> None:

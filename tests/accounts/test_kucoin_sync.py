@@ -6,7 +6,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,9 @@ from importer.simulator.kucoin_history import HF_TRADED, KucoinHistory, extend_h
 from importer.simulator.kucoin_server import KucoinError, KucoinSimulator
 from importer.simulator.server import Faults, SimKey
 from taxsync import accounts
-from taxsync.db import Leg, RawRecord, SyncState, Transaction
+from taxsync.db import RawRecord, SyncState, Transaction
 from taxsync.workspace import Workspace, init_workspace
+from tests.accounts.stored import ledger_sums
 
 READ_ONLY = SimKey("kc-read-only-key", "kc-read-only-secret")
 WITHDRAWING = SimKey("kc-withdraw-key", "kc-withdraw-secret", can_trade=True, can_withdraw=True)
@@ -52,12 +52,6 @@ def kucoin(history: KucoinHistory, tmp_path: Path,
         assert not sim.errors
 
 
-def ledger_sums(ws: Workspace) -> dict[str, Decimal]:
-    sums: dict[str, Decimal] = {}
-    with Session(ws.engine) as session:
-        for asset, amount in session.execute(select(Leg.asset, Leg.amount)):
-            sums[asset] = sums.get(asset, Decimal(0)) + amount
-    return {a: v for a, v in sums.items() if v}
 
 
 def stored(ws: Workspace) -> tuple[Counter[str], Counter[str]]:

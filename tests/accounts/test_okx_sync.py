@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,10 @@ from importer.simulator.server import Faults, SimKey
 from importer.store import now_ms
 from importer.sync import SyncContext
 from taxsync import accounts
-from taxsync.db import Leg, RawRecord, SyncState, Transaction
+from taxsync.db import RawRecord, SyncState, Transaction
 from taxsync.ledger.sources import NORMALIZERS
 from taxsync.workspace import Workspace, init_workspace
+from tests.accounts.stored import ledger_sums, raw_counts
 
 READ = SimKey("okx-ro-0001", "okx-secret-ro-0001")
 TRADE = SimKey("okx-tr-0002", "okx-secret-tr-0002", can_trade=True)
@@ -65,17 +65,8 @@ def okx_ws(tmp_path: Path, okx_sim: OkxSimulator, okx_history: OkxHistory,
     ws.engine.dispose()
 
 
-def raw_counts(ws: Workspace) -> Counter[str]:
-    with Session(ws.engine) as session:
-        return Counter(session.scalars(select(RawRecord.stream)))
 
 
-def ledger_sums(ws: Workspace) -> dict[str, Decimal]:
-    sums: dict[str, Decimal] = {}
-    with Session(ws.engine) as session:
-        for asset, amount in session.execute(select(Leg.asset, Leg.amount)):
-            sums[asset] = sums.get(asset, Decimal(0)) + amount
-    return {a: v for a, v in sums.items() if v}
 
 
 def books_okx_interest() -> bool:

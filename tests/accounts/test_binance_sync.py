@@ -123,3 +123,10 @@ def test_import_cli_prints_a_summary_and_exits_non_zero_on_failure(binance_ws: W
     monkeypatch.setenv("SECRET_RO", "wrong")
     failed = CliRunner().invoke(app, ["import", "--home", str(binance_ws.home)])
     assert failed.exit_code == 1 and "failed: binance-main" in failed.output
+
+
+def test_full_refetch_changes_nothing(binance_ws: Workspace, history: SimHistory) -> None:
+    accounts.import_accounts(binance_ws, retry_delay=0.01)
+    (again,) = accounts.import_accounts(binance_ws, full=True, retry_delay=0.01)
+    assert again.ok and sum(again.new_records.values()) == 0
+    assert raw_counts(binance_ws)["trades"] == len(history.trades)

@@ -21,7 +21,7 @@ from decimal import Decimal, localcontext
 from zoneinfo import ZoneInfo
 
 from taxsync.problems import Problem, ProblemKind, Severity
-from taxsync.tax.pools import METHODS, LotPool
+from taxsync.tax.pools import POOLS, Pool
 from taxsync.tax.records import (
     Disposal,
     Event,
@@ -33,10 +33,15 @@ from taxsync.tax.records import (
     TaxResult,
     Term,
     ValuedLeg,
+    share,
 )
+from taxsync.tax.uk import UkMatcher
 from taxsync.types import Asset, Role, decimal_text, local_date
 
 ZERO = Decimal(0)
+# Methods that match disposals only once the whole history is known (the UK's 30-day rule looks forward).
+DEFERRED: dict[str, type[UkMatcher]] = {"uk-pooling": UkMatcher}
+METHODS: tuple[str, ...] = (*POOLS, *DEFERRED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +60,9 @@ class _Books:
 
     def __init__(self, rules: Rules):
         self.rules = rules
-        self.key = METHODS[rules.method]
-        self.pools: dict[tuple[str, str], LotPool] = {}
+        self.new_pool = POOLS.get(rules.method)
+        self.deferred = DEFERRED[rules.method]() if rules.method in DEFERRED else None
+        self.pools: dict[tuple[str, str], Pool] = {}
         self.disposals: list[Disposal] = []
         self.income: list[Income] = []
         self.problems: list[Problem] = []
@@ -64,10 +70,11 @@ class _Books:
     def tracked(self, asset: str) -> bool:
         return asset not in self.rules.fiat
 
-    def pool(self, asset: str, account: str) -> LotPool:
+    def pool(self, asset: str, account: str) -> Pool:
         key = (asset, account if self.rules.tracking == "per-wallet" else "all")
         if key not in self.pools:
-            self.pools[key] = LotPool(self.key)
+            assert self.new_pool is not None
+            self.pools[key] = self.new_pool()
         return self.pools[key]
 
     def problem(self, kind: ProblemKind, severity: Severity, message: str, event: Event) -> None:
@@ -77,12 +84,20 @@ class _Books:
         return f"{decimal_text(amount)} {asset} on {local_date(event.timestamp, self.rules.zone)} ({event.account})"
 
     def acquire(self, event: Event, asset: Asset, amount: Decimal, cost: Decimal, account: str) -> None:
-        if amount > 0 and self.tracked(asset):
-            self.pool(asset, account).add(Lot(asset, amount, cost, event.timestamp, account, event.ref))
+        if amount <= 0 or not self.tracked(asset):
+            return
+        if self.deferred is not None:
+            self.deferred.acquire(asset, local_date(event.timestamp, self.rules.zone), amount, cost, event.ref,
+                                  event.timestamp, account)
+            return
+        self.pool(asset, account).add(Lot(asset, amount, cost, event.timestamp, account, event.ref))
 
     def remove(self, event: Event, asset: Asset, amount: Decimal, account: str) -> list[tuple[Lot, Decimal, Decimal]]:
         """Take units out without a disposal (a gift, a loss, a move); a shortfall is a negative balance."""
         if amount <= 0 or not self.tracked(asset):
+            return []
+        if self.deferred is not None:
+            self.deferred.remove(asset, local_date(event.timestamp, self.rules.zone), amount)
             return []
         pieces, short = self.pool(asset, account).take(amount)
         if short > 0:
@@ -94,6 +109,10 @@ class _Books:
 
     def dispose(self, event: Event, asset: Asset, amount: Decimal, proceeds: Decimal, account: str) -> None:
         if amount <= 0 or not self.tracked(asset):
+            return
+        if self.deferred is not None:
+            self.deferred.dispose(asset, local_date(event.timestamp, self.rules.zone), amount, proceeds, event.ref,
+                                  event.timestamp, event.account)
             return
         pieces, short = self.pool(asset, account).take(amount)
         matches = [
@@ -119,14 +138,14 @@ class _Books:
         left = proceeds
         for index, (term, group) in enumerate(sorted(by_term.items())):
             units = sum((m.amount for m in group), ZERO)
-            share = left if index == len(by_term) - 1 else proceeds * units / amount
-            left -= share
+            part = left if index == len(by_term) - 1 else share(proceeds, units, amount)
+            left -= part
             dates = {m.acquired_date for m in group}
             self.disposals.append(Disposal(
                 ref=event.ref, account=event.account, asset=asset, amount=units,
                 disposed_at=event.timestamp, disposed=disposed,
                 acquired=next(iter(dates)) if len(dates) == 1 else None,
-                proceeds=share, cost=sum((m.cost for m in group), ZERO), term=term, rule=self.rules.method,
+                proceeds=part, cost=sum((m.cost for m in group), ZERO), term=term, rule=self.rules.method,
                 matches=tuple(group), no_basis=sum((m.amount for m in group if not m.lot_ref), ZERO),
             ))
 
@@ -259,4 +278,10 @@ def compute(events: Iterable[Event], rules: Rules) -> TaxResult:
         context.prec = 50
         for event in sorted(events, key=lambda e: e.timestamp):
             HANDLERS[event.kind](books, event)
-    return TaxResult(tuple(books.disposals), tuple(books.income), books.holdings(), tuple(books.problems))
+        holdings = books.holdings()
+        if books.deferred is not None:
+            disposals, pooled, problems = books.deferred.finish()
+            books.disposals += disposals
+            books.problems += problems
+            holdings = tuple(pooled)
+    return TaxResult(tuple(books.disposals), tuple(books.income), holdings, tuple(books.problems))

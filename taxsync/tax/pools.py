@@ -9,18 +9,17 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Protocol
 
-from taxsync.tax.records import Lot
+from taxsync.tax.records import Lot, share
 
 SortKey = Callable[[Lot, int], tuple]  # (lot, arrival number) -> order, smallest first
 
-# Specific identification is not available to us; FIFO is the US default where units are not identified
-# (Reg. 1.1012-1(c)(1), and per wallet from 2025 under Reg. 1.1012-1(j)).
-METHODS: dict[str, SortKey] = {
-    "fifo": lambda lot, seq: (lot.acquired, seq),
-    "lifo": lambda lot, seq: (-lot.acquired, -seq),
-    "hifo": lambda lot, seq: (-lot.unit_cost, lot.acquired, seq),
-}
+
+class Pool(Protocol):
+    def add(self, lot: Lot) -> None: ...
+    def take(self, amount: Decimal) -> tuple[list[tuple[Lot, Decimal, Decimal]], Decimal]: ...
+    def lots(self) -> list[Lot]: ...
 
 
 class LotPool:
@@ -47,7 +46,7 @@ class LotPool:
                 pieces.append((lot, lot.amount, lot.cost))
                 left -= lot.amount
                 continue
-            cost = lot.cost * left / lot.amount
+            cost = share(lot.cost, left, lot.amount)
             pieces.append((lot, left, cost))
             rest = Lot(lot.asset, lot.amount - left, lot.cost - cost, lot.acquired, lot.account, lot.ref)
             heapq.heappush(self._heap, (order, arrival, rest))
@@ -56,3 +55,47 @@ class LotPool:
 
     def lots(self) -> list[Lot]:
         return [entry[2] for entry in sorted(self._heap)]
+
+
+class AveragePool:
+    """All units of an asset as one lot at their average cost: Canada's adjusted cost base (ITA s.47, identical
+    properties; CRA guide T4037). A disposal takes ``amount / held`` of the total cost; what is left keeps the
+    average. The pool's acquisition time is its first unit's, for reference only (no holding term applies)."""
+
+    __slots__ = ("_lot",)
+
+    def __init__(self) -> None:
+        self._lot: Lot | None = None
+
+    def add(self, lot: Lot) -> None:
+        held = self._lot
+        self._lot = lot if held is None else Lot(held.asset, held.amount + lot.amount, held.cost + lot.cost,
+                                                 min(held.acquired, lot.acquired), held.account, "average cost")
+
+    def take(self, amount: Decimal) -> tuple[list[tuple[Lot, Decimal, Decimal]], Decimal]:
+        held = self._lot
+        if held is None or held.amount <= 0:
+            return [], amount
+        units = min(amount, held.amount)
+        cost = held.cost if units == held.amount else share(held.cost, units, held.amount)
+        rest = held.amount - units
+        self._lot = Lot(held.asset, rest, held.cost - cost, held.acquired, held.account, held.ref) if rest else None
+        return [(held, units, cost)], amount - units
+
+    def lots(self) -> list[Lot]:
+        return [self._lot] if self._lot is not None else []
+
+
+def _ordered(key: SortKey) -> Callable[[], Pool]:
+    return lambda: LotPool(key)
+
+
+# Specific identification is not available to us; FIFO is the US default where units are not identified
+# (Reg. 1.1012-1(c)(1), and per wallet from 2025 under Reg. 1.1012-1(j)). LIFO and HIFO are specific
+# identification orders a taxpayer may adopt with adequate records.
+POOLS: dict[str, Callable[[], Pool]] = {
+    "fifo": _ordered(lambda lot, seq: (lot.acquired, seq)),
+    "lifo": _ordered(lambda lot, seq: (-lot.acquired, -seq)),
+    "hifo": _ordered(lambda lot, seq: (-lot.unit_cost, lot.acquired, seq)),
+    "acb": AveragePool,
+}

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 from taxsync.problems import Problem
 from taxsync.types import Asset, Role, TimestampMs
+
+SHARE_SCALE = Decimal("1e-18")
+
+
+def share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """``total * part / whole`` rounded half-even to 18 decimal places.
+
+    Splitting a cost or proceeds by units rarely divides exactly; rounding each share to a fixed scale (far below
+    a cent, and as fine as an 18-decimal token) and giving the remainder to what is left keeps every sum exact:
+    the shares of a lot always add up to its cost, digit for digit."""
+    return (total * part / whole).quantize(SHARE_SCALE, rounding=ROUND_HALF_EVEN)
 
 
 class EventKind(StrEnum):

@@ -42,6 +42,7 @@ def render_json(model: ReportModel) -> str:
             "long_term_gain": plain(totals.long_term_gain),
             "income": plain(totals.income),
             "income_unvalued": totals.income_unvalued,
+            "taxable_gain": plain(model.summary.taxable_gain),
         },
         "form_totals": {
             "short_term": _columns(model.short_term.totals),
@@ -75,6 +76,9 @@ def render_json(model: ReportModel) -> str:
             for p in model.problems
         ],
         "problem_counts": {str(severity): count for severity, count in model.problem_counts},
+        "rules": {"jurisdiction": ctx.jurisdiction, "method": ctx.method, "tracking": ctx.tracking,
+                  "timezone": ctx.timezone, **model.summary.rules},
+        "return_lines": [{"label": label, "amount": plain(amount)} for label, amount in model.summary.lines],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

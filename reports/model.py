@@ -22,6 +22,7 @@ from decimal import Decimal
 from reports.formatting import decimal_sum, round_cents
 from taxsync.problems import Problem, Severity
 from taxsync.tax.records import Disposal, Holding, Income, TaxResult, Term
+from taxsync.tax.summary import SUMMARIES, Summary
 
 # Errors first: the first thing a reader must see is what could make the figures wrong.
 SEVERITY_ORDER: tuple[Severity, ...] = (Severity.ERROR, Severity.WARNING, Severity.INFO)
@@ -129,6 +130,7 @@ class ReportModel:
     income_total: Decimal  # sum of the rounded valued income rows
     holdings_cost_total: Decimal  # sum of the rounded holding costs
     problem_counts: tuple[tuple[Severity, int], ...]  # every severity, in SEVERITY_ORDER
+    summary: Summary  # the jurisdiction's taxable gain and the rules applied
 
 
 def build_report_model(result: TaxResult, ctx: ReportContext) -> ReportModel:
@@ -162,6 +164,7 @@ def build_report_model(result: TaxResult, ctx: ReportContext) -> ReportModel:
         problem_counts=tuple(
             (severity, sum(1 for p in result.problems if p.severity == severity)) for severity in SEVERITY_ORDER
         ),
+        summary=SUMMARIES.get(ctx.jurisdiction, SUMMARIES["generic"])(disposals, ctx.period_end),
     )
 
 

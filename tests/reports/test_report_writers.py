@@ -74,7 +74,10 @@ def test_json_amounts_are_exact_decimal_strings_without_exponent(model: ReportMo
         "long_term_gain": "3100.009",
         "income": "163.465",
         "income_unvalued": 1,
+        "taxable_gain": "14587.51",  # US: short + long net, no exemption
     }
+    assert doc["rules"]["jurisdiction"] == "us" and "IRC §1222" in doc["rules"]["holding_period"]
+    assert [line["amount"] for line in doc["return_lines"]] == ["11487.501", "3100.009"]
     btc, various, unknown, eth, shib = doc["disposals"]
     assert (
         btc.items()

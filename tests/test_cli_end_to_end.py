@@ -138,3 +138,10 @@ def test_cli_reference_is_current() -> None:
 
     committed = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
     assert committed == render_reference(), "run: python -m taxsync.cli_reference > docs/cli.md"
+
+
+def test_pdf_summary_shows_the_return_figures(cli, home: Path, tmp_path: Path) -> None:
+    imported(cli, home)
+    cli("report", "--year", "2024", "--format", "pdf", "--out", tmp_path / "o", "--home", home)
+    first = pypdf.PdfReader(tmp_path / "o" / "taxsync-us-2024-fifo.pdf").pages[0].extract_text()
+    assert "Taxable gain" in first and "11,852.66" in first and "Schedule D long-term" in first

@@ -48,8 +48,7 @@ def _uk(disposals: Sequence[Disposal], period_end: date) -> Summary:
     gains = sum((d.gain for d in disposals if d.gain > 0), ZERO)
     losses = -sum((d.gain for d in disposals if d.gain < 0), ZERO)
     net = gains - losses
-    lines = [("Disposals", Decimal(len({(d.ref, d.disposed) for d in disposals}))),
-             ("Disposal proceeds", sum((d.proceeds for d in disposals), ZERO)),
+    lines = [("Disposal proceeds", sum((d.proceeds for d in disposals), ZERO)),
              ("Allowable costs", sum((d.cost for d in disposals), ZERO)),
              ("Gains in the year, before losses", gains), ("Losses in the year", losses),
              ("Annual exempt amount", exempt)]
@@ -61,6 +60,7 @@ def _uk(disposals: Sequence[Disposal], period_end: date) -> Summary:
         "matching": "same day, then the next 30 days, then the Section 104 pool (CRYPTO22200 onward)",
         "annual_exempt_amount": f"GBP {exempt}",
         "rate_change": "CGT rates changed on 30 October 2024; 2024/25 gains are split at that date",
+        "disposals": f"{len({(d.asset, d.disposed) for d in disposals})} (per token and day, as HMRC counts them)",
     }, tuple(lines))
 
 

@@ -65,6 +65,8 @@ def init_cli(
     jurisdiction: Annotated[str, typer.Option(help=f"One of: {', '.join(JURISDICTIONS)}.")] = "us",
     currency: Annotated[str | None, typer.Option(help="Tax currency (default: the jurisdiction's).")] = None,
     method: Annotated[str | None, typer.Option(help="Cost-basis method (default: the jurisdiction's).")] = None,
+    tracking: Annotated[str | None, typer.Option(help="universal or per-wallet (default: the jurisdiction's).")
+                        ] = None,
     timezone: Annotated[
         str | None, typer.Option(help="Time zone of calendar days (default: the jurisdiction's).")
     ] = None,
@@ -74,7 +76,7 @@ def init_cli(
     Example: taxsync init --home ~/taxes --jurisdiction us --currency USD
     """
     ws = init_workspace(resolve_home(home), jurisdiction=jurisdiction, currency=currency, method=method,
-                        timezone=timezone)
+                        tracking=tracking, timezone=timezone)
     s = ws.settings
     out.print(f"Created workspace {ws.home} ({s.jurisdiction}, {s.currency}, {s.method}, {s.timezone})")
 
@@ -111,6 +113,7 @@ def report_cli(
     year: Annotated[str, typer.Option("--year", help="Tax year, the year it ends in (2024, or 2024-25).")],
     jurisdiction: Annotated[str | None, typer.Option(help="Override the workspace's jurisdiction.")] = None,
     method: Annotated[str | None, typer.Option(help="Override the workspace's cost-basis method.")] = None,
+    tracking: Annotated[str | None, typer.Option(help="Override basis tracking: universal or per-wallet.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="Comma-separated: pdf, csv, json, html.")] = "pdf,csv,json",
     out_dir: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for the report files.")] = Path(
         "reports"),
@@ -121,7 +124,7 @@ def report_cli(
     Example: taxsync report --year 2024 --format pdf,csv,json --out ./reports
     """
     paths = service.build_report(open_workspace(home), year=year, jurisdiction=jurisdiction, method=method,
-                                 formats=_formats(fmt), out=out_dir)
+                                 tracking=tracking, formats=_formats(fmt), out=out_dir)
     for path in paths:
         out.print(f"wrote {path}")
 

@@ -69,6 +69,8 @@ def rules_for(settings: Settings, jurisdiction: Jurisdiction) -> Rules:
         fiat=FIAT,
         tracking=settings.tracking,
         crypto_fee_is_disposal=jurisdiction.crypto_fee_is_disposal,
+        per_wallet_from=day_start(jurisdiction.per_wallet_from, ZoneInfo(settings.timezone))
+        if jurisdiction.per_wallet_from else None,
     )
 
 
@@ -88,8 +90,8 @@ def analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -
     return replace(result, problems=tuple(problems))
 
 
-def _settings(ws: Workspace, jurisdiction: str | None, method: str | None) -> Settings:
-    settings = with_overrides(ws.settings, jurisdiction=jurisdiction, method=method)
+def _settings(ws: Workspace, jurisdiction: str | None, method: str | None, tracking: str | None = None) -> Settings:
+    settings = with_overrides(ws.settings, jurisdiction=jurisdiction, method=method, tracking=tracking)
     if jurisdiction and jurisdiction != ws.settings.jurisdiction:
         settings = replace(settings, timezone=JURISDICTIONS[jurisdiction].timezone)
     return settings
@@ -107,6 +109,10 @@ def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ..
         "Unmatched deposits are treated as acquired at zero cost and unmatched withdrawals as moves to a wallet "
         "that is not imported (no gain); each is listed under Problems.",
         "Fiat currencies are cash: only crypto-assets are tracked as lots.",
+        *([f"Basis tracking switches to per wallet on {jurisdiction.per_wallet_from} (Reg. 1.1012-1(j)): the lots "
+           "left at the end of the day before are allocated to the wallets holding the units, oldest lots first, "
+           "wallets in name order (Rev. Proc. 2024-28 global allocation)."]
+          if jurisdiction.per_wallet_from and settings.tracking == "universal" else []),
         f"Holding term ({jurisdiction.name}): {jurisdiction.term_rule}.",
     )
 
@@ -117,11 +123,12 @@ def build_report(
     year: str,
     jurisdiction: str | None = None,
     method: str | None = None,
+    tracking: str | None = None,
     formats: Iterable[str] = ("pdf", "csv", "json"),
     out: Path = Path("reports"),
 ) -> list[Path]:
     """Write the report for one tax year in the asked formats; returns the files written."""
-    settings = _settings(ws, jurisdiction, method)
+    settings = _settings(ws, jurisdiction, method, tracking)
     rules = JURISDICTIONS[settings.jurisdiction]
     try:
         year_end = rules.parse_year(year)

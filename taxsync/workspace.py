@@ -111,7 +111,7 @@ def init_workspace(
     jurisdiction: str = "us",
     currency: str | None = None,
     method: str | None = None,
-    tracking: str = "universal",
+    tracking: str | None = None,
     timezone: str | None = None,
     name: str | None = None,
 ) -> Workspace:
@@ -124,7 +124,7 @@ def init_workspace(
         jurisdiction=jurisdiction,
         currency=(currency or rules.currency).upper(),
         method=method or rules.method,
-        tracking=tracking,
+        tracking=tracking or rules.tracking,
         timezone=timezone or rules.timezone,
     ).check()
     config = home / CONFIG_NAME

@@ -145,3 +145,14 @@ def test_pdf_summary_shows_the_return_figures(cli, home: Path, tmp_path: Path) -
     cli("report", "--year", "2024", "--format", "pdf", "--out", tmp_path / "o", "--home", home)
     first = pypdf.PdfReader(tmp_path / "o" / "taxsync-us-2024-fifo.pdf").pages[0].extract_text()
     assert "Taxable gain" in first and "11,852.66" in first and "Schedule D long-term" in first
+
+
+def test_per_wallet_tracking_from_the_command_line(cli, home: Path, tmp_path: Path) -> None:
+    imported(cli, home)
+    cli("report", "--year", "2024", "--tracking", "per-wallet", "--format", "json", "--out", tmp_path / "w",
+        "--home", home)
+    report = json.loads((tmp_path / "w" / "taxsync-us-2024-fifo.json").read_text())
+    assert report["tracking"] == "per-wallet"
+    assert {h["account"] for h in report["holdings"]} == {"coinbase", "ledger"}
+    assert D(report["totals"]["proceeds"]) == D("31851.3")  # same sales, basis now from each wallet's own lots
+    cli("report", "--year", "2024", "--tracking", "sideways", "--home", home, code=3)

@@ -36,7 +36,8 @@ from taxsync.tax.records import (
     share,
 )
 from taxsync.tax.uk import UkMatcher
-from taxsync.types import Asset, Role, decimal_text, local_date
+from taxsync.tax.wallets import allocate
+from taxsync.types import Asset, Role, TimestampMs, decimal_text, local_date
 
 ZERO = Decimal(0)
 # Methods that match disposals only once the whole history is known (the UK's 30-day rule looks forward).
@@ -53,6 +54,7 @@ class Rules:
     fiat: frozenset[str]
     tracking: str = "universal"  # or "per-wallet"
     crypto_fee_is_disposal: bool = True
+    per_wallet_from: TimestampMs | None = None  # universal until then, per wallet after (US: 1 Jan 2025)
 
 
 class _Books:
@@ -63,6 +65,8 @@ class _Books:
         self.new_pool = POOLS.get(rules.method)
         self.deferred = DEFERRED[rules.method]() if rules.method in DEFERRED else None
         self.pools: dict[tuple[str, str], Pool] = {}
+        self.tracking = rules.tracking
+        self.balances: dict[tuple[str, str], Decimal] = {}  # units per (asset, account), for the switch
         self.disposals: list[Disposal] = []
         self.income: list[Income] = []
         self.problems: list[Problem] = []
@@ -71,7 +75,7 @@ class _Books:
         return asset not in self.rules.fiat
 
     def pool(self, asset: str, account: str) -> Pool:
-        key = (asset, account if self.rules.tracking == "per-wallet" else "all")
+        key = (asset, account if self.tracking == "per-wallet" else "all")
         if key not in self.pools:
             assert self.new_pool is not None
             self.pools[key] = self.new_pool()
@@ -83,9 +87,20 @@ class _Books:
     def describe(self, event: Event, amount: Decimal, asset: str) -> str:
         return f"{decimal_text(amount)} {asset} on {local_date(event.timestamp, self.rules.zone)} ({event.account})"
 
+    def move(self, asset: str, amount: Decimal, account: str) -> None:
+        if self.tracked(asset):
+            self.balances[(asset, account)] = self.balances.get((asset, account), ZERO) + amount
+
+    def switch_to_wallets(self) -> None:
+        """Rev. Proc. 2024-28: allocate the universal lots to the wallets holding the units (taxsync.tax.wallets)."""
+        self.pools, problems = allocate(self.pools, self.balances, self.new_pool)
+        self.problems += problems
+        self.tracking = "per-wallet"
+
     def acquire(self, event: Event, asset: Asset, amount: Decimal, cost: Decimal, account: str) -> None:
         if amount <= 0 or not self.tracked(asset):
             return
+        self.move(asset, amount, account)
         if self.deferred is not None:
             self.deferred.acquire(asset, local_date(event.timestamp, self.rules.zone), amount, cost, event.ref,
                                   event.timestamp, account)
@@ -96,6 +111,7 @@ class _Books:
         """Take units out without a disposal (a gift, a loss, a move); a shortfall is a negative balance."""
         if amount <= 0 or not self.tracked(asset):
             return []
+        self.move(asset, -amount, account)
         if self.deferred is not None:
             self.deferred.remove(asset, local_date(event.timestamp, self.rules.zone), amount)
             return []
@@ -110,6 +126,7 @@ class _Books:
     def dispose(self, event: Event, asset: Asset, amount: Decimal, proceeds: Decimal, account: str) -> None:
         if amount <= 0 or not self.tracked(asset):
             return
+        self.move(asset, -amount, account)
         if self.deferred is not None:
             self.deferred.dispose(asset, local_date(event.timestamp, self.rules.zone), amount, proceeds, event.ref,
                                   event.timestamp, event.account)
@@ -243,11 +260,14 @@ _leave = _movement(Role.OUT)
 def _transfer(books: _Books, event: Event) -> None:
     """A move between own accounts is not a disposal: the lots keep their cost and dates. Per wallet they
     move to the receiving account; the network fee is paid from the sending one."""
-    if books.rules.tracking == "per-wallet":
-        for leg in _legs(event, Role.IN):
+    for leg in _legs(event, Role.IN):
+        if books.tracking == "per-wallet":  # remove() also takes the units off the sender's balance
             for lot, units, cost in books.remove(event, leg.asset, leg.amount, event.account):
                 books.pool(leg.asset, event.to_account).add(
                     Lot(lot.asset, units, cost, lot.acquired, event.to_account, lot.ref))
+        else:
+            books.move(leg.asset, -leg.amount, event.account)
+        books.move(leg.asset, leg.amount, event.to_account)
     books.pay_fees(event, event.account)
 
 
@@ -276,7 +296,11 @@ def compute(events: Iterable[Event], rules: Rules) -> TaxResult:
     books = _Books(rules)
     with localcontext() as context:
         context.prec = 50
+        switch = rules.per_wallet_from if rules.tracking == "universal" and books.deferred is None else None
         for event in sorted(events, key=lambda e: e.timestamp):
+            if switch is not None and event.timestamp >= switch:
+                books.switch_to_wallets()
+                switch = None
             HANDLERS[event.kind](books, event)
         holdings = books.holdings()
         if books.deferred is not None:

@@ -47,6 +47,8 @@ class Jurisdiction:
     term: Callable[[date, date], Term]
     term_rule: str
     crypto_fee_is_disposal: bool = True
+    tracking: str = "universal"  # default basis tracking for new workspaces
+    per_wallet_from: date | None = None  # universal tracking switches to per wallet on this local day
 
     @property
     def calendar_year(self) -> bool:
@@ -84,11 +86,13 @@ NO_TERM = "no distinction by holding period"
 JURISDICTIONS: dict[str, Jurisdiction] = {
     j.code: j
     for j in (
+        # From 2025 basis is tracked per wallet or account (Reg. 1.1012-1(j)); earlier years may be universal.
         Jurisdiction("us", "United States", "USD", "fifo", "America/New_York", (1, 1), held_more_than_one_year,
-                     f"{ONE_YEAR}, IRC §1222"),
+                     f"{ONE_YEAR}, IRC §1222", per_wallet_from=date(2025, 1, 1)),
         Jurisdiction("uk", "United Kingdom", "GBP", "uk-pooling", "Europe/London", (4, 6), no_holding_term, NO_TERM),
+        # FIFO per wallet ("Depot"), BMF letter of 6 March 2025 on cryptoassets.
         Jurisdiction("de", "Germany", "EUR", "fifo", "Europe/Berlin", (1, 1), held_more_than_one_year,
-                     "tax-free when held more than one year, §23 Abs. 1 Nr. 2 EStG"),
+                     "tax-free when held more than one year, §23 Abs. 1 Nr. 2 EStG", tracking="per-wallet"),
         Jurisdiction("ca", "Canada", "CAD", "acb", "America/Toronto", (1, 1), no_holding_term, NO_TERM),
         Jurisdiction("au", "Australia", "AUD", "fifo", "Australia/Sydney", (7, 1), held_more_than_one_year,
                      "discount when held at least 12 months, ITAA 1997 s115-25"),

@@ -93,6 +93,7 @@ class _Books:
 
     def switch_to_wallets(self) -> None:
         """Rev. Proc. 2024-28: allocate the universal lots to the wallets holding the units (taxsync.tax.wallets)."""
+        assert self.new_pool is not None  # deferred methods never switch
         self.pools, problems = allocate(self.pools, self.balances, self.new_pool)
         self.problems += problems
         self.tracking = "per-wallet"

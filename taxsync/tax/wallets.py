@@ -11,7 +11,7 @@ Units the lots cannot cover, or lots no wallet holds, are reported as problems.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from taxsync.problems import Problem, ProblemKind, Severity
@@ -23,7 +23,7 @@ ZERO = Decimal(0)
 
 
 def allocate(pools: Mapping[tuple[str, str], Pool], balances: Mapping[tuple[str, str], Decimal],
-             new_pool: type | object) -> tuple[dict[tuple[str, str], Pool], list[Problem]]:
+             new_pool: Callable[[], Pool]) -> tuple[dict[tuple[str, str], Pool], list[Problem]]:
     """Per-wallet pools made from universal ``pools`` (keyed by (asset, "all")) and per-wallet ``balances``."""
     per_wallet: dict[tuple[str, str], Pool] = {}
     problems: list[Problem] = []
@@ -34,7 +34,7 @@ def allocate(pools: Mapping[tuple[str, str], Pool], balances: Mapping[tuple[str,
     for (asset, _), pool in sorted(pools.items()):
         lots = sorted(pool.lots(), key=lambda lot: lot.acquired)
         for account, units in wanted.pop(asset, []):
-            target = per_wallet.setdefault((asset, account), new_pool())  # type: ignore[operator]
+            target = per_wallet.setdefault((asset, account), new_pool())
             while units > 0 and lots:
                 lot = lots[0]
                 if lot.amount <= units:

@@ -13,7 +13,6 @@ Binance's traps (reference/peer-lessons.md, ccxt-notes.md §2):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -24,10 +23,12 @@ from importer.adapters import register
 from importer.adapters.common import (
     DAY_MS,
     add_legs,
+    balances_batch,
     by_popular_quote,
     complete,
     discover,
     fetched,
+    held_totals,
     ledger_balances,
     unexplained,
     windows,
@@ -44,19 +45,14 @@ QUOTES = ("USDT", "BUSD", "USDC", "FDUSD", "TUSD", "BTC", "ETH", "BNB", "EUR", "
 SOURCES = ("ccxt-trade", "ccxt-transaction")
 
 
-def _decimal(value: Any) -> Decimal:
-    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-
-
 @register("binance")
 class BinanceAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         exchange = ctx.exchange
         markets = ctx.call(exchange.load_markets)
         balance = ctx.call(exchange.fetch_balance)
-        held = {code: _decimal(v) for code, v in (balance.get("total") or {}).items() if _decimal(v)}
-        yield Batch(StreamKey("balances"), [], StreamState(json.dumps({k: str(v) for k, v in held.items()}),
-                                                           covered_until=now_ms()), "fetch_balance")
+        held = held_totals(balance)
+        yield balances_batch(held, "fetch_balance")
         yield from self._movements(ctx, "deposits", exchange.fetch_deposits)
         yield from self._movements(ctx, "withdrawals", exchange.fetch_withdrawals)
         yield from self._trades(ctx, markets, held)

@@ -46,7 +46,7 @@ from typing import Any
 import ccxt
 
 from importer.adapters import register
-from importer.adapters.common import DAY_MS, complete, fetched, ledger_balances, windows
+from importer.adapters.common import DAY_MS, balances_batch, complete, fetched, held_totals, ledger_balances, windows
 from importer.ccxt_url import add_market, market_for
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
@@ -125,11 +125,9 @@ class BybitAdapter:
         ctx.call(exchange.load_markets)
         _, unified = ctx.call(exchange.is_unified_enabled)
         balance = ctx.call(exchange.fetch_balance)
-        held = {c: Decimal(str(v)) for c, v in (balance.get("total") or {}).items() if v not in (None, "")}
-        held = {c: v for c, v in held.items() if v}
+        held = held_totals(balance)
         now = now_ms()
-        yield Batch(StreamKey("balances"), [], StreamState(json.dumps({c: str(v) for c, v in held.items()}),
-                                                           covered_until=now), "fetch_balance")
+        yield balances_batch(held, "fetch_balance")
         for spec in SPECS:
             if spec.stream == "ledger" and not unified:
                 ctx.notes.append("this Bybit account is not a unified trading account: income from the "

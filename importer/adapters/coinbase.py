@@ -24,7 +24,6 @@ in the ``balances`` stream state and compared with what the imported history add
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -32,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from importer.adapters import register
-from importer.adapters.common import complete, fetched, ledger_balances
+from importer.adapters.common import balances_batch, complete, fetched, ledger_balances
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
 
@@ -79,8 +78,7 @@ class CoinbaseAdapter:
         ctx.call(ctx.exchange.load_markets)
         wallets = self._accounts(ctx)
         held = self._held(wallets)
-        yield Batch(StreamKey("balances"), [], StreamState(json.dumps({k: str(v) for k, v in held.items()}),
-                                                           covered_until=now_ms()), "fetch_accounts")
+        yield balances_batch(held, "fetch_accounts")
         yield from self._fills(ctx)
         pending: Counter[str] = Counter()
         for key, wallet in self._ledger_keys(wallets):

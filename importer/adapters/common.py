@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import ccxt
 
 from importer.store import now_ms
-from importer.sync import Batch, Fetched, SyncContext
+from importer.sync import Batch, Fetched, StreamKey, StreamState, SyncContext
 from taxsync.ledger.sources import NORMALIZERS, FieldError
 
 DAY_MS = 86_400_000
@@ -58,6 +59,22 @@ def add_legs(totals: dict[str, Decimal], ctx: SyncContext, records: Iterable[Fet
     """Add the legs of freshly fetched records to running per-asset totals."""
     for record in records:
         _add(totals, record.source, [record.payload], ctx.account)
+
+
+def held_totals(*balances: Mapping[str, Any]) -> dict[str, Decimal]:
+    """The non-zero ``total`` of each asset over one or more ccxt balance structures, added up, exact."""
+    held: dict[str, Decimal] = {}
+    for balance in balances:
+        for code, value in (balance.get("total") or {}).items():
+            if value not in (None, ""):
+                held[code] = held.get(code, Decimal(0)) + Decimal(str(value))
+    return {code: value for code, value in held.items() if value}
+
+
+def balances_batch(held: Mapping[str, Decimal], origin: str) -> Batch:
+    """The exchange's own balances, kept as a stream state for reconciliation and the balance audit."""
+    snapshot = json.dumps({code: str(value) for code, value in sorted(held.items())})
+    return Batch(StreamKey("balances"), [], StreamState(snapshot, covered_until=now_ms()), origin)
 
 
 def complete(items: Any, *keys: str) -> list[dict[str, Any]]:

@@ -15,12 +15,11 @@ exchanges that return the newest rows whatever ``since`` says. Those exchanges n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any
 
 import ccxt
 
-from importer.adapters.common import DAY_MS, complete, fetched, settled, windows
+from importer.adapters.common import DAY_MS, complete, fetched, held_totals, settled, windows
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
 
@@ -72,7 +71,7 @@ class GenericAdapter:
 
     def _held_symbols(self, ctx: SyncContext, markets: dict[str, Any]) -> list[str]:
         balance = ctx.call(ctx.exchange.fetch_balance)
-        held = {c for c, v in (balance.get("total") or {}).items() if v not in (None, "") and Decimal(str(v))}
+        held = set(held_totals(balance))
         return sorted(s for s, m in markets.items() if m.get("spot") and {m["base"], m["quote"]} <= held)
 
     def _windows(self, ctx: SyncContext, key: StreamKey, kind: str, days: int, size: int,

@@ -10,13 +10,11 @@ table (6 x 1 s for history calls) keeps the starter tier from being locked out f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from importer.adapters import register
-from importer.adapters.common import complete, fetched
+from importer.adapters.common import balances_batch, complete, fetched, held_totals
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
 
@@ -29,8 +27,7 @@ class KrakenAdapter:
         exchange = ctx.exchange
         ctx.call(exchange.load_markets)
         balance = ctx.call(exchange.fetch_balance)
-        held = {c: str(v) for c, v in (balance.get("total") or {}).items() if v not in (None, "") and Decimal(str(v))}
-        yield Batch(StreamKey("balances"), [], StreamState(json.dumps(held), covered_until=now_ms()), "fetch_balance")
+        yield balances_batch(held_totals(balance), "fetch_balance")
         yield from self._newest_first(ctx, StreamKey("trades"), "trade",
                                       lambda params: exchange.fetch_my_trades(None, None, None, params))
         yield from self._newest_first(ctx, StreamKey("ledger"), "ledger",

@@ -29,7 +29,6 @@ KuCoin's rules this adapter follows (KuCoin API docs as cited in ccxt 4.5.90 ``k
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -37,7 +36,7 @@ from typing import Any
 import ccxt
 
 from importer.adapters import register
-from importer.adapters.common import DAY_MS, complete, fetched, settled, windows
+from importer.adapters.common import DAY_MS, balances_batch, complete, fetched, settled, windows
 from importer.adapters.kucoin_hf import hf_ledger, hf_trades
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
@@ -100,9 +99,7 @@ class KucoinAdapter:
             code = ctx.exchange.safe_currency_code(row.get("currency"))
             held[code] = held.get(code, Decimal(0)) + Decimal(str(row.get("balance") or "0"))
         held = {c: v for c, v in held.items() if v}
-        state = json.dumps({c: str(v) for c, v in sorted(held.items())})
-        return Batch(StreamKey("balances"), [], StreamState(state, covered_until=now_ms()),
-                     "private_get_accounts"), held
+        return balances_batch(held, "private_get_accounts"), held
 
     @staticmethod
     def _walk(ctx: SyncContext, key: StreamKey, kind: str, required: tuple[str, ...],

@@ -37,7 +37,7 @@ from typing import Any
 import ccxt
 
 from importer.adapters import register
-from importer.adapters.common import DAY_MS, complete, fetched, ledger_balances
+from importer.adapters.common import DAY_MS, balances_batch, complete, fetched, held_totals, ledger_balances
 from importer.store import now_ms
 from importer.sync import Batch, Fetched, StreamKey, StreamState, SyncContext
 
@@ -77,24 +77,15 @@ def _day(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
 
 
-def _decimal(value: Any) -> Decimal:
-    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-
-
 @register("okx")
 class OkxAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         exchange = ctx.exchange
         exchange.options["fetchMarkets"] = dict(OKX_OPTIONS["fetchMarkets"])
         ctx.call(exchange.load_markets)
-        held: dict[str, Decimal] = {}
-        for account in ("trading", "funding"):  # GET account/balance, GET asset/balances
-            balance = ctx.call(exchange.fetch_balance, {"type": account})
-            for code, value in (balance.get("total") or {}).items():
-                held[code] = held.get(code, Decimal(0)) + _decimal(value)
-        held = {code: value for code, value in held.items() if value}
-        yield Batch(StreamKey("balances"), [], StreamState(json.dumps({k: str(v) for k, v in sorted(held.items())}),
-                                                           covered_until=now_ms()), "fetch_balance")
+        held = held_totals(*(ctx.call(exchange.fetch_balance, {"type": account})  # account/balance, asset/balances
+                             for account in ("trading", "funding")))
+        yield balances_batch(held, "fetch_balance")
         yield from self._by_id(ctx, TRADES)
         yield from self._by_id(ctx, LEDGER)
         yield from self._by_time(ctx, "deposits", exchange.private_get_asset_deposit_history)

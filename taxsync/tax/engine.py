@@ -14,13 +14,16 @@ Units sold with no known acquisition get zero cost and a problem; so do deposits
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from taxsync.problems import Problem, ProblemKind, Severity
+from taxsync.tax.days import LocalDays
 from taxsync.tax.pools import POOLS, Pool
 from taxsync.tax.records import (
     Disposal,
@@ -35,14 +38,16 @@ from taxsync.tax.records import (
     ValuedLeg,
     share,
 )
+from taxsync.tax.superficial import SuperficialLosses
 from taxsync.tax.uk import UkMatcher
 from taxsync.tax.wallets import allocate
-from taxsync.types import Asset, Role, TimestampMs, decimal_text, local_date
+from taxsync.types import Asset, Role, TimestampMs, decimal_text
 
 ZERO = Decimal(0)
 # Methods that match disposals only once the whole history is known (the UK's 30-day rule looks forward).
 DEFERRED: dict[str, type[UkMatcher]] = {"uk-pooling": UkMatcher}
 METHODS: tuple[str, ...] = (*POOLS, *DEFERRED)
+_TIMESTAMP = attrgetter("timestamp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,125 +60,162 @@ class Rules:
     tracking: str = "universal"  # or "per-wallet"
     crypto_fee_is_disposal: bool = True
     per_wallet_from: TimestampMs | None = None  # universal until then, per wallet after (US: 1 Jan 2025)
+    transfer_fee_is_disposal: bool = True  # the network fee of a move between own accounts
+    superficial_loss: bool = False  # Canada, ITA s.54
+
+
+ADJUSTED_FOR = "superficial loss (ITA s.54)"
 
 
 class _Books:
-    """The running state of one computation: pools and what has been found so far."""
+    """The running state of one computation: pools and what has been found so far. ``today`` is the local
+    day of the event being booked."""
 
     def __init__(self, rules: Rules):
         self.rules = rules
+        self.fiat = rules.fiat
+        self.term = rules.term
+        self.days = LocalDays(rules.zone)
+        self.today = date.min
         self.new_pool = POOLS.get(rules.method)
         self.deferred = DEFERRED[rules.method]() if rules.method in DEFERRED else None
         self.pools: dict[tuple[str, str], Pool] = {}
-        self.tracking = rules.tracking
-        self.balances: dict[tuple[str, str], Decimal] = {}  # units per (asset, account), for the switch
+        self.per_wallet = rules.tracking == "per-wallet"
+        # Units per (asset, account), kept only while a switch to per-wallet tracking lies ahead.
+        self.counting = rules.tracking == "universal" and rules.per_wallet_from is not None and not self.deferred
+        self.balances: dict[tuple[str, str], Decimal] = {}
         self.disposals: list[Disposal] = []
         self.income: list[Income] = []
         self.problems: list[Problem] = []
+        self.superficial: SuperficialLosses | None = None
+        self.denied: dict[str, Decimal] = {}  # superficial losses waiting for units to join (s.53(1)(f))
 
     def tracked(self, asset: str) -> bool:
-        return asset not in self.rules.fiat
+        return asset not in self.fiat
 
     def pool(self, asset: str, account: str) -> Pool:
-        key = (asset, account if self.tracking == "per-wallet" else "all")
-        if key not in self.pools:
+        key = (asset, account if self.per_wallet else "all")
+        pool = self.pools.get(key)
+        if pool is None:
             assert self.new_pool is not None
-            self.pools[key] = self.new_pool()
-        return self.pools[key]
+            pool = self.pools[key] = self.new_pool()
+        return pool
 
     def problem(self, kind: ProblemKind, severity: Severity, message: str, event: Event) -> None:
         self.problems.append(Problem(kind, severity, message, event.ref))
 
     def describe(self, event: Event, amount: Decimal, asset: str) -> str:
-        return f"{decimal_text(amount)} {asset} on {local_date(event.timestamp, self.rules.zone)} ({event.account})"
+        return f"{decimal_text(amount)} {asset} on {self.today} ({event.account})"
 
     def move(self, asset: str, amount: Decimal, account: str) -> None:
-        if self.tracked(asset):
-            self.balances[(asset, account)] = self.balances.get((asset, account), ZERO) + amount
+        if self.counting and asset not in self.fiat:
+            key = (asset, account)
+            self.balances[key] = self.balances.get(key, ZERO) + amount
 
     def switch_to_wallets(self) -> None:
         """Rev. Proc. 2024-28: allocate the universal lots to the wallets holding the units (taxsync.tax.wallets)."""
         assert self.new_pool is not None  # deferred methods never switch
         self.pools, problems = allocate(self.pools, self.balances, self.new_pool)
         self.problems += problems
-        self.tracking = "per-wallet"
+        self.per_wallet = True
+        self.counting = False
 
-    def acquire(self, event: Event, asset: Asset, amount: Decimal, cost: Decimal, account: str) -> None:
-        if amount <= 0 or not self.tracked(asset):
+    def acquire(self, event: Event, asset: Asset, amount: Decimal, cost: Decimal | None, account: str) -> None:
+        """Units in at ``cost``; None when their cost is not known (zero is used and a later sale flagged)."""
+        if amount <= 0 or asset in self.fiat:
             return
-        self.move(asset, amount, account)
+        if self.counting:
+            key = (asset, account)
+            self.balances[key] = self.balances.get(key, ZERO) + amount
         if self.deferred is not None:
-            self.deferred.acquire(asset, local_date(event.timestamp, self.rules.zone), amount, cost, event.ref,
-                                  event.timestamp, account)
+            self.deferred.acquire(asset, self.today, amount, cost, event.ref, event.timestamp, account)
             return
-        self.pool(asset, account).add(Lot(asset, amount, cost, event.timestamp, account, event.ref))
+        unknown = ZERO
+        if cost is None:
+            cost, unknown = ZERO, amount
+        pool = self.pools.get((asset, account if self.per_wallet else "all")) or self.pool(asset, account)
+        pool.add(Lot(asset, amount, cost, event.timestamp, account, event.ref, self.today, unknown))
+        if self.denied and asset in self.denied:
+            pool.add_cost(self.denied.pop(asset))
 
-    def remove(self, event: Event, asset: Asset, amount: Decimal, account: str) -> list[tuple[Lot, Decimal, Decimal]]:
+    def remove(self, event: Event, asset: Asset, amount: Decimal, account: str) -> list[LotMatch]:
         """Take units out without a disposal (a gift, a loss, a move); a shortfall is a negative balance."""
-        if amount <= 0 or not self.tracked(asset):
+        if amount <= 0 or asset in self.fiat:
             return []
         self.move(asset, -amount, account)
         if self.deferred is not None:
-            self.deferred.remove(asset, local_date(event.timestamp, self.rules.zone), amount)
+            self.deferred.remove(asset, self.today, amount, event.ref)
             return []
-        pieces, short = self.pool(asset, account).take(amount)
+        taken, short = self.pool(asset, account).take(amount)
         if short > 0:
             self.problem(
                 ProblemKind.NEGATIVE_BALANCE, Severity.ERROR,
                 f"{self.describe(event, short, asset)} left the account but were never acquired: "
                 "some history is missing (import the purchases or deposits that brought them in)", event)
-        return pieces
+        return taken
 
     def dispose(self, event: Event, asset: Asset, amount: Decimal, proceeds: Decimal, account: str) -> None:
-        if amount <= 0 or not self.tracked(asset):
+        if amount <= 0 or asset in self.fiat:
             return
-        self.move(asset, -amount, account)
+        if self.counting:
+            key = (asset, account)
+            self.balances[key] = self.balances.get(key, ZERO) - amount
         if self.deferred is not None:
-            self.deferred.dispose(asset, local_date(event.timestamp, self.rules.zone), amount, proceeds, event.ref,
-                                  event.timestamp, event.account)
+            self.deferred.dispose(asset, self.today, amount, proceeds, event.ref, event.timestamp, event.account)
             return
-        pieces, short = self.pool(asset, account).take(amount)
-        matches = [
-            LotMatch(lot.ref, lot.acquired, local_date(lot.acquired, self.rules.zone), units, cost, lot.account)
-            for lot, units, cost in pieces
-        ]
+        pool = self.pools.get((asset, account if self.per_wallet else "all")) or self.pool(asset, account)
+        taken, short = pool.take(amount)
+        if not short and len(taken) == 1 and not taken[0].unknown:  # the common case: one lot, one holding term
+            match = taken[0]
+            self._row(event, asset, amount, proceeds, match.cost, self.term(match.acquired_date, self.today),
+                      match.acquired_date, (match,), ZERO, pool)
+            return
+        groups: dict[Term, _Group] = {}
+        for match in taken:
+            term = self.term(match.acquired_date, self.today)
+            group = groups.get(term)
+            if group is None:
+                group = groups[term] = _Group(match.acquired_date)
+            group.add(match)
         if short > 0:
-            matches.append(LotMatch("", None, None, short, ZERO, account))
+            groups.setdefault(Term.SHORT, _Group(None)).add(LotMatch("", None, None, short, ZERO, account))
             self.problem(
                 ProblemKind.MISSING_COST_BASIS, Severity.ERROR,
                 f"sold {self.describe(event, short, asset)} with no known acquisition: cost basis 0 assumed, "
                 "so all of their proceeds count as gain. Import the history where they were bought or "
                 "received, or add the purchase by hand", event)
-        self._record(event, asset, amount, proceeds, matches)
-
-    def _record(self, event: Event, asset: Asset, amount: Decimal, proceeds: Decimal, matches: list[LotMatch]) -> None:
-        """One disposal per holding term; proceeds are shared by units, the last part takes the remainder."""
-        disposed = local_date(event.timestamp, self.rules.zone)
-        by_term: dict[Term, list[LotMatch]] = {}
-        for match in matches:
-            term = self.rules.term(match.acquired_date, disposed) if match.acquired_date else Term.SHORT
-            by_term.setdefault(term, []).append(match)
+        unknown = sum((match.unknown for match in taken), ZERO)
+        if unknown:
+            self.problem(
+                ProblemKind.MISSING_COST_BASIS, Severity.ERROR,
+                f"sold {self.describe(event, unknown, asset)} whose cost is not known (they arrived in an unmatched "
+                "deposit or as a gift, or were acquired with no price): cost 0 used, so all of their proceeds "
+                "count as gain. Import the history they came from, or give their cost with `taxsync transfers "
+                "cost`", event)
+        # One disposal per holding term; proceeds are shared by units, the last part takes the remainder.
         left = proceeds
-        for index, (term, group) in enumerate(sorted(by_term.items())):
-            units = sum((m.amount for m in group), ZERO)
-            part = left if index == len(by_term) - 1 else share(proceeds, units, amount)
+        for index, term in enumerate(sorted(groups)):
+            group = groups[term]
+            part = left if index == len(groups) - 1 else share(proceeds, group.units, amount)
             left -= part
-            dates = {m.acquired_date for m in group}
-            self.disposals.append(Disposal(
-                ref=event.ref, account=event.account, asset=asset, amount=units,
-                disposed_at=event.timestamp, disposed=disposed,
-                acquired=next(iter(dates)) if len(dates) == 1 else None,
-                proceeds=part, cost=sum((m.cost for m in group), ZERO), term=term, rule=self.rules.method,
-                matches=tuple(group), no_basis=sum((m.amount for m in group if not m.lot_ref), ZERO),
-            ))
+            self._row(event, asset, group.units, part, group.cost, term, group.acquired, tuple(group.matches),
+                      group.no_basis, pool)
 
-    def fee_value(self, event: Event) -> Decimal:
-        return sum((leg.value or ZERO for leg in event.legs if leg.role is Role.FEE), ZERO)
+    def _row(self, event: Event, asset: Asset, units: Decimal, proceeds: Decimal, cost: Decimal, term: Term,
+             acquired: date | None, matches: tuple[LotMatch, ...], no_basis: Decimal, pool: Pool) -> None:
+        adjustment = ZERO
+        if self.superficial is not None and proceeds < cost:
+            adjustment = self.superficial.denied(asset, self.today, units, cost - proceeds)
+            if adjustment and not pool.add_cost(adjustment):  # no units left: the next ones carry it
+                self.denied[asset] = self.denied.get(asset, ZERO) + adjustment
+        self.disposals.append(Disposal(
+            event.ref, event.account, asset, units, event.timestamp, self.today, acquired, proceeds, cost, term,
+            self.rules.method, matches, no_basis, adjustment, ADJUSTED_FOR if adjustment else ""))
 
-    def pay_fees(self, event: Event, account: str) -> None:
+    def pay_fees(self, event: Event, fees: list[ValuedLeg], account: str, as_disposal: bool) -> None:
         """Fee units paid in crypto are disposed of at their value (or just leave, where that is the rule)."""
-        for leg in _legs(event, Role.FEE):
-            if self.rules.crypto_fee_is_disposal:
+        for leg in fees:
+            if as_disposal:
                 self.dispose(event, leg.asset, -leg.amount, leg.value or ZERO, account)
             else:
                 self.remove(event, leg.asset, -leg.amount, account)
@@ -188,39 +230,78 @@ class _Books:
         return tuple(rows)
 
 
-def _legs(event: Event, role: Role) -> list[ValuedLeg]:
-    return [leg for leg in event.legs if leg.role is role]
+class _Group:
+    """The lots of one disposal that share a holding term; ``acquired`` is None when their days differ."""
+
+    __slots__ = ("acquired", "cost", "matches", "no_basis", "units")
+
+    def __init__(self, acquired: date | None):
+        self.acquired = acquired
+        self.matches: list[LotMatch] = []
+        self.units = self.cost = self.no_basis = ZERO
+
+    def add(self, match: LotMatch) -> None:
+        if match.acquired_date != self.acquired:
+            self.acquired = None
+        self.matches.append(match)
+        self.units += match.amount
+        self.cost += match.cost
+        if not match.lot_ref:
+            self.no_basis += match.amount
+
+
+def _split(event: Event) -> tuple[list[ValuedLeg], list[ValuedLeg], list[ValuedLeg], Decimal]:
+    """The event's out, in and fee legs, and the value of its fees."""
+    outs: list[ValuedLeg] = []
+    ins: list[ValuedLeg] = []
+    fees: list[ValuedLeg] = []
+    fee = ZERO
+    for leg in event.legs:
+        if leg.role is Role.OUT:
+            outs.append(leg)
+        elif leg.role is Role.IN:
+            ins.append(leg)
+        else:
+            fees.append(leg)
+            if leg.value is not None:
+                fee += leg.value
+    return outs, ins, fees, fee
 
 
 def _trade(books: _Books, event: Event) -> None:
-    outs = [leg for leg in _legs(event, Role.OUT) if books.tracked(leg.asset)]
-    ins = [leg for leg in _legs(event, Role.IN) if books.tracked(leg.asset)]
-    fee = books.fee_value(event)
+    outs, ins, fees, fee = _split(event)
+    fiat = books.fiat
+    outs = [leg for leg in outs if leg.asset not in fiat]
     for index, leg in enumerate(outs):  # swap and sale fees reduce the amount realized
         books.dispose(event, leg.asset, -leg.amount, (leg.value or ZERO) - (fee if index == 0 else ZERO),
                       event.account)
-    for index, leg in enumerate(ins):  # a purchase's fees add to its basis
-        books.acquire(event, leg.asset, leg.amount,
-                      (leg.value or ZERO) + (fee if not outs and index == 0 else ZERO), event.account)
-    books.pay_fees(event, event.account)
+    first = not outs  # a purchase's fees add to its basis
+    for leg in ins:
+        if leg.asset not in fiat:
+            cost = None if leg.value is None else leg.value + (fee if first else ZERO)
+            books.acquire(event, leg.asset, leg.amount, cost, event.account)
+            first = False
+    if fees:
+        books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
 
 
 def _spend(books: _Books, event: Event) -> None:
-    fee = books.fee_value(event)
-    for index, leg in enumerate(_legs(event, Role.OUT)):
+    outs, _, fees, fee = _split(event)
+    for index, leg in enumerate(outs):
         books.dispose(event, leg.asset, -leg.amount, (leg.value or ZERO) - (fee if index == 0 else ZERO),
                       event.account)
-    books.pay_fees(event, event.account)
+    books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
 
 
 def _income(books: _Books, event: Event) -> None:
     """Staking, mining, airdrops, interest: ordinary income at fair market value when received, which is
     also the basis of the units (Rev. Rul. 2023-14, Rev. Rul. 2019-24; Notice 2014-21 Q&A-8)."""
-    for leg in _legs(event, Role.IN):
-        books.income.append(Income(event.ref, event.account, leg.asset, leg.amount, leg.value, event.subkind or
-                                   "income", event.timestamp, local_date(event.timestamp, books.rules.zone)))
-        books.acquire(event, leg.asset, leg.amount, leg.value or ZERO, event.account)
-    books.pay_fees(event, event.account)
+    _, ins, fees, _ = _split(event)
+    for leg in ins:
+        books.income.append(Income(event.ref, event.account, leg.asset, leg.amount, leg.value,
+                                   event.subkind or "income", event.timestamp, books.today))
+        books.acquire(event, leg.asset, leg.amount, leg.value, event.account)
+    books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
 
 
 def _movement(role: Role, kind: ProblemKind | None = None, explain: str = "") -> Callable[[_Books, Event], None]:
@@ -228,23 +309,43 @@ def _movement(role: Role, kind: ProblemKind | None = None, explain: str = "") ->
     with ``explain`` (``{what}`` is replaced by the amount, date and account) when ``kind`` is given."""
 
     def handle(books: _Books, event: Event) -> None:
-        for leg in _legs(event, role):
+        outs, ins, fees, _ = _split(event)
+        for leg in ins if role is Role.IN else outs:
             if kind and books.tracked(leg.asset):
                 what = books.describe(event, abs(leg.amount), leg.asset)
                 books.problem(kind, Severity.WARNING, explain.format(what=what), event)
             if role is Role.IN:
-                books.acquire(event, leg.asset, leg.amount, ZERO, event.account)
+                books.acquire(event, leg.asset, leg.amount, None, event.account)
             else:
                 books.remove(event, leg.asset, -leg.amount, event.account)
-        books.pay_fees(event, event.account)
+        books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
 
     return handle
 
 
-_deposit = _movement(
+_unmatched_deposit = _movement(
     Role.IN, ProblemKind.UNMATCHED_DEPOSIT,
     "deposit of {what} matches no withdrawal from your other accounts: treated as acquired at zero cost. If it "
-    "came from a wallet of yours, import that wallet; if it was a purchase or income, label it so")
+    "came from a wallet of yours, import that wallet; if it was a purchase or income, label it so; or give its "
+    "cost with `taxsync transfers cost`")
+
+
+def _deposit(books: _Books, event: Event) -> None:
+    """Units from outside the known accounts: at the cost the user gave for them, else zero and a problem."""
+    if event.basis is None:
+        _unmatched_deposit(books, event)
+        return
+    _, ins, fees, _ = _split(event)
+    tracked = [leg for leg in ins if leg.asset not in books.fiat]
+    total = sum((leg.amount for leg in tracked), ZERO)
+    left = event.basis
+    for index, leg in enumerate(tracked):  # one asset in practice; several share the cost by units
+        cost = left if index == len(tracked) - 1 else share(event.basis, leg.amount, total)
+        left -= cost
+        books.acquire(event, leg.asset, leg.amount, cost, event.account)
+    books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
+
+
 # A gift's basis is the donor's (IRC §1015): unknown here, so zero until the user supplies it.
 _gift_in = _movement(
     Role.IN, ProblemKind.MISSING_COST_BASIS,
@@ -260,20 +361,24 @@ _leave = _movement(Role.OUT)
 
 def _transfer(books: _Books, event: Event) -> None:
     """A move between own accounts is not a disposal: the lots keep their cost and dates. Per wallet they
-    move to the receiving account; the network fee is paid from the sending one."""
-    for leg in _legs(event, Role.IN):
-        if books.tracking == "per-wallet":  # remove() also takes the units off the sender's balance
-            for lot, units, cost in books.remove(event, leg.asset, leg.amount, event.account):
-                books.pool(leg.asset, event.to_account).add(
-                    Lot(lot.asset, units, cost, lot.acquired, event.to_account, lot.ref))
+    move to the receiving account. The network fee is paid from the sending account and treated as the
+    jurisdiction says (``Rules.transfer_fee_is_disposal``; see jurisdictions.TRANSFER_FEES)."""
+    _, ins, fees, _ = _split(event)
+    for leg in ins:
+        if books.per_wallet:  # remove() also takes the units off the sender's balance
+            target = books.pool(leg.asset, event.to_account)
+            for part in books.remove(event, leg.asset, leg.amount, event.account):
+                target.add(Lot(leg.asset, part.amount, part.cost, part.acquired or event.timestamp,
+                               event.to_account, part.lot_ref, part.acquired_date or books.today, part.unknown))
         else:
             books.move(leg.asset, -leg.amount, event.account)
         books.move(leg.asset, leg.amount, event.to_account)
-    books.pay_fees(event, event.account)
+    books.pay_fees(event, fees, event.account, books.rules.transfer_fee_is_disposal)
 
 
 def _internal(books: _Books, event: Event) -> None:
-    books.pay_fees(event, event.account)
+    _, _, fees, _ = _split(event)
+    books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
 
 
 HANDLERS: dict[EventKind, Callable[[_Books, Event], None]] = {
@@ -294,15 +399,30 @@ def compute(events: Iterable[Event], rules: Rules) -> TaxResult:
     """Book ``events`` in time order (ties keep their given order) and return what was found."""
     if rules.method not in METHODS:
         raise ValueError(f"unknown method {rules.method!r}")
+    collecting = gc.isenabled()
+    gc.disable()  # the records built here form no cycles: collecting while millions are made only costs time
+    try:
+        return _book(events, rules)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _book(events: Iterable[Event], rules: Rules) -> TaxResult:
     books = _Books(rules)
+    ordered = sorted(events, key=_TIMESTAMP)
+    if rules.superficial_loss:
+        books.superficial = SuperficialLosses(ordered, rules.fiat, rules.zone)
+    days, handlers = books.days, HANDLERS
     with localcontext() as context:
         context.prec = 50
         switch = rules.per_wallet_from if rules.tracking == "universal" and books.deferred is None else None
-        for event in sorted(events, key=lambda e: e.timestamp):
+        for event in ordered:
             if switch is not None and event.timestamp >= switch:
                 books.switch_to_wallets()
                 switch = None
-            HANDLERS[event.kind](books, event)
+            books.today = days(event.timestamp)
+            handlers[event.kind](books, event)
         holdings = books.holdings()
         if books.deferred is not None:
             disposals, pooled, problems = books.deferred.finish()

@@ -11,24 +11,40 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
-
 from taxsync.tax.records import Term
+
+ONE_DAY = timedelta(days=1)
 
 
 def held_more_than_one_year(acquired: date, disposed: date) -> Term:
-    """Long term when disposed of after the anniversary of the acquisition date.
+    """Long term when disposed of on or after the first anniversary of the day after the acquisition.
 
-    US: IRC §1222(3), "held for more than 1 year"; the holding period starts the day after acquisition and
-    is counted in calendar months (Rev. Rul. 66-7), so a purchase on 1 Mar 2023 sold on 1 Mar 2024 is short
-    term and sold on 2 Mar 2024 long term; 29 Feb acquisitions turn long on 1 Mar of the next year.
-    DE: §23 Abs. 1 Nr. 2 EStG ("nicht mehr als ein Jahr" is taxable). AU: ITAA 1997 s115-25, "at least
-    12 months" not counting the days of acquisition and disposal, which comes to the same test.
+    US: IRC §1222(3), "held for more than 1 year"; the holding period starts the day after acquisition, includes
+    the day of disposal and is counted in calendar months (Rev. Rul. 66-7; Caspe v. United States, 694 F.2d
+    1116): units bought on 1 Mar 2023 are long term when sold on 2 Mar 2024. Units bought on 28 Feb 2023 start
+    their holding on 1 Mar 2023 and turn long on 1 Mar 2024 (29 Feb 2024 completes exactly one year); a start on
+    29 Feb has no anniversary, so it turns long on 1 Mar. AU: ITAA 1997 s115-25, "at least 12 months" not
+    counting the days of acquisition and disposal, which comes to the same test.
     """
-    if disposed.year - acquired.year > 1:
-        return Term.LONG
-    anniversary = acquired + relativedelta(years=1)  # 29 Feb -> 28 Feb
-    return Term.LONG if disposed > anniversary else Term.SHORT
+    start = acquired + ONE_DAY
+    years = disposed.year - start.year
+    if years != 1:
+        return Term.LONG if years > 1 else Term.SHORT
+    # The anniversary of the start falls in the disposal's year: compare month and day (29 Feb -> 1 Mar).
+    anniversary = (3, 1) if (start.month, start.day) == (2, 29) else (start.month, start.day)
+    return Term.LONG if (disposed.month, disposed.day) >= anniversary else Term.SHORT
+
+
+def held_beyond_one_year_bgb(acquired: date, disposed: date) -> Term:
+    """DE: tax-free when sold after the one-year period of §23 Abs. 1 Nr. 2 EStG ("nicht mehr als ein Jahr" is
+    taxable), reckoned by §§187(1), 188(2) BGB: the period ends with the day whose date matches the acquisition
+    day a year later, and (§188(3)) with 28 Feb when that day is 29 Feb. So units bought on 28 Feb 2023 are
+    tax-free when sold on 29 Feb 2024, and units bought on 29 Feb 2024 when sold on 1 Mar 2025."""
+    years = disposed.year - acquired.year
+    if years != 1:
+        return Term.LONG if years > 1 else Term.SHORT
+    anniversary = (2, 28) if (acquired.month, acquired.day) == (2, 29) else (acquired.month, acquired.day)
+    return Term.LONG if (disposed.month, disposed.day) > anniversary else Term.SHORT
 
 
 def no_holding_term(_acquired: date, _disposed: date) -> Term:
@@ -49,6 +65,8 @@ class Jurisdiction:
     crypto_fee_is_disposal: bool = True
     tracking: str = "universal"  # default basis tracking for new workspaces
     per_wallet_from: date | None = None  # universal tracking switches to per wallet on this local day
+    transfer_fee: str = "disposal"  # a key of TRANSFER_FEES
+    superficial_loss: bool = False  # Canada, ITA s.54
 
     @property
     def calendar_year(self) -> bool:
@@ -80,6 +98,20 @@ class Jurisdiction:
         return end
 
 
+# The network fee of a move between one's own accounts, paid in the moved crypto (reference/tax-rules.md,
+# "Every jurisdiction"): what it is, for the methodology. True = the fee units are disposed of at their value.
+TRANSFER_FEES: dict[str, tuple[bool, str]] = {
+    # US: spending crypto on a fee is a disposal of it (Reg. 1.1001-7(b)). UK: using tokens to pay is a
+    # disposal (CRYPTO22100). CA: paying in crypto is a barter disposition (CRA, guide to crypto-assets).
+    # AU: the ATO treats crypto spent on a network fee as a CGT event.
+    "disposal": (True, "the network fee of a transfer between your own accounts, paid in crypto, is a disposal "
+                       "of the fee units at their value (a small gain or loss)"),
+    # DE: a transfer between own wallets is no sale (kein Veräußerungsgeschäft), and the BMF letter of 6 March
+    # 2025 does not treat its fee as one; the fee is a private cost that is not deductible.
+    "not-deductible": (False, "the network fee of a transfer between your own accounts is neither a disposal nor "
+                              "deductible: the fee units leave with their cost"),
+}
+
 ONE_YEAR = "long term when held more than one year (sold after the anniversary of the purchase date)"
 NO_TERM = "no distinction by holding period"
 
@@ -91,9 +123,11 @@ JURISDICTIONS: dict[str, Jurisdiction] = {
                      f"{ONE_YEAR}, IRC §1222", per_wallet_from=date(2025, 1, 1)),
         Jurisdiction("uk", "United Kingdom", "GBP", "uk-pooling", "Europe/London", (4, 6), no_holding_term, NO_TERM),
         # FIFO per wallet ("Depot"), BMF letter of 6 March 2025 on cryptoassets.
-        Jurisdiction("de", "Germany", "EUR", "fifo", "Europe/Berlin", (1, 1), held_more_than_one_year,
-                     "tax-free when held more than one year, §23 Abs. 1 Nr. 2 EStG", tracking="per-wallet"),
-        Jurisdiction("ca", "Canada", "CAD", "acb", "America/Toronto", (1, 1), no_holding_term, NO_TERM),
+        Jurisdiction("de", "Germany", "EUR", "fifo", "Europe/Berlin", (1, 1), held_beyond_one_year_bgb,
+                     "tax-free when held more than one year, §23 Abs. 1 Nr. 2 EStG", tracking="per-wallet",
+                     transfer_fee="not-deductible"),
+        Jurisdiction("ca", "Canada", "CAD", "acb", "America/Toronto", (1, 1), no_holding_term, NO_TERM,
+                     superficial_loss=True),
         Jurisdiction("au", "Australia", "AUD", "fifo", "Australia/Sydney", (7, 1), held_more_than_one_year,
                      "discount when held at least 12 months, ITAA 1997 s115-25"),
         Jurisdiction("generic", "Generic (calendar year, UTC)", "USD", "fifo", "UTC", (1, 1),

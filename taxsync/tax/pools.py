@@ -11,50 +11,71 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Protocol
 
-from taxsync.tax.records import Lot, share
+from taxsync.tax.records import Lot, LotMatch, share
 
-SortKey = Callable[[Lot, int], tuple]  # (lot, arrival number) -> order, smallest first
+ZERO = Decimal(0)
+
+Entry = Callable[[Lot, int], tuple]  # (lot, arrival number) -> heap entry: the order, smallest first, then the lot
 
 
 class Pool(Protocol):
     def add(self, lot: Lot) -> None: ...
-    def take(self, amount: Decimal) -> tuple[list[tuple[Lot, Decimal, Decimal]], Decimal]: ...
+    def take(self, amount: Decimal) -> tuple[list[LotMatch], Decimal]: ...
     def lots(self) -> list[Lot]: ...
+    def add_cost(self, cost: Decimal) -> bool: ...
 
 
 class LotPool:
     """The lots of one asset (in one account when tracking per wallet), in booking order."""
 
-    __slots__ = ("_arrivals", "_heap", "_key")
+    __slots__ = ("_arrivals", "_entry", "_heap")
 
-    def __init__(self, key: SortKey):
-        self._key = key
-        self._heap: list[tuple[tuple, int, Lot]] = []
+    def __init__(self, entry: Entry):
+        self._entry = entry
+        self._heap: list[tuple] = []
         self._arrivals = 0
 
     def add(self, lot: Lot) -> None:
-        heapq.heappush(self._heap, (self._key(lot, self._arrivals), self._arrivals, lot))
+        heapq.heappush(self._heap, self._entry(lot, self._arrivals))
         self._arrivals += 1
 
-    def take(self, amount: Decimal) -> tuple[list[tuple[Lot, Decimal, Decimal]], Decimal]:
-        """Consume ``amount`` units: the (lot, units, cost) pieces taken and the units no lot covered."""
-        pieces: list[tuple[Lot, Decimal, Decimal]] = []
+    def take(self, amount: Decimal) -> tuple[list[LotMatch], Decimal]:
+        """Consume ``amount`` units: the parts of lots taken and the units no lot covered.
+
+        A partly used lot stays on top of the heap with its order unchanged, so it is replaced in place."""
+        heap = self._heap
+        taken: list[LotMatch] = []
         left = amount
-        while left > 0 and self._heap:
-            order, arrival, lot = heapq.heappop(self._heap)
+        while left > 0 and heap:
+            top = heap[0]
+            lot = top[-1]
             if lot.amount <= left:
-                pieces.append((lot, lot.amount, lot.cost))
+                heapq.heappop(heap)
+                taken.append(LotMatch(lot.ref, lot.acquired, lot.acquired_date, lot.amount, lot.cost, lot.account,
+                                      lot.unknown))
                 left -= lot.amount
                 continue
             cost = share(lot.cost, left, lot.amount)
-            pieces.append((lot, left, cost))
-            rest = Lot(lot.asset, lot.amount - left, lot.cost - cost, lot.acquired, lot.account, lot.ref)
-            heapq.heappush(self._heap, (order, arrival, rest))
-            left = Decimal(0)
-        return pieces, left
+            unknown = share(lot.unknown, left, lot.amount) if lot.unknown else ZERO
+            taken.append(LotMatch(lot.ref, lot.acquired, lot.acquired_date, left, cost, lot.account, unknown))
+            heap[0] = (*top[:-1], Lot(lot.asset, lot.amount - left, lot.cost - cost, lot.acquired, lot.account,
+                                      lot.ref, lot.acquired_date, lot.unknown - unknown))
+            return taken, ZERO
+        return taken, left
 
     def lots(self) -> list[Lot]:
-        return [entry[2] for entry in sorted(self._heap)]
+        return [entry[-1] for entry in sorted(self._heap, key=lambda entry: entry[:-1])]
+
+    def add_cost(self, cost: Decimal) -> bool:
+        """Add ``cost`` to the most recently acquired lot (a denied loss joins the units that replaced the
+        ones sold); False when the pool is empty."""
+        if not self._heap:
+            return False
+        index = max(range(len(self._heap)), key=lambda i: self._heap[i][-1].acquired)
+        lot = self._heap.pop(index)[-1]
+        heapq.heapify(self._heap)
+        self.add(lot._replace(cost=lot.cost + cost))
+        return True
 
 
 class AveragePool:
@@ -69,33 +90,48 @@ class AveragePool:
 
     def add(self, lot: Lot) -> None:
         held = self._lot
-        self._lot = lot if held is None else Lot(held.asset, held.amount + lot.amount, held.cost + lot.cost,
-                                                 min(held.acquired, lot.acquired), held.account, "average cost")
+        if held is None:
+            self._lot = lot
+            return
+        first = min(held, lot, key=lambda one: one.acquired)
+        self._lot = Lot(held.asset, held.amount + lot.amount, held.cost + lot.cost, first.acquired, held.account,
+                        "average cost", first.acquired_date, held.unknown + lot.unknown)
 
-    def take(self, amount: Decimal) -> tuple[list[tuple[Lot, Decimal, Decimal]], Decimal]:
+    def take(self, amount: Decimal) -> tuple[list[LotMatch], Decimal]:
         held = self._lot
         if held is None or held.amount <= 0:
             return [], amount
         units = min(amount, held.amount)
-        cost = held.cost if units == held.amount else share(held.cost, units, held.amount)
-        rest = held.amount - units
-        self._lot = Lot(held.asset, rest, held.cost - cost, held.acquired, held.account, held.ref) if rest else None
-        return [(held, units, cost)], amount - units
+        whole = units == held.amount
+        cost = held.cost if whole else share(held.cost, units, held.amount)
+        unknown = held.unknown if whole or not held.unknown else share(held.unknown, units, held.amount)
+        self._lot = None if whole else Lot(held.asset, held.amount - units, held.cost - cost, held.acquired,
+                                           held.account, held.ref, held.acquired_date, held.unknown - unknown)
+        taken = LotMatch(held.ref, held.acquired, held.acquired_date, units, cost, held.account, unknown)
+        return [taken], amount - units
 
     def lots(self) -> list[Lot]:
         return [self._lot] if self._lot is not None else []
 
+    def add_cost(self, cost: Decimal) -> bool:
+        """Add ``cost`` to the pool's adjusted cost base; False when no units are held."""
+        held = self._lot
+        if held is None:
+            return False
+        self._lot = held._replace(cost=held.cost + cost)
+        return True
 
-def _ordered(key: SortKey) -> Callable[[], Pool]:
-    return lambda: LotPool(key)
+
+def _ordered(entry: Entry) -> Callable[[], Pool]:
+    return lambda: LotPool(entry)
 
 
 # Specific identification is not available to us; FIFO is the US default where units are not identified
 # (Reg. 1.1012-1(c)(1), and per wallet from 2025 under Reg. 1.1012-1(j)). LIFO and HIFO are specific
 # identification orders a taxpayer may adopt with adequate records.
 POOLS: dict[str, Callable[[], Pool]] = {
-    "fifo": _ordered(lambda lot, seq: (lot.acquired, seq)),
-    "lifo": _ordered(lambda lot, seq: (-lot.acquired, -seq)),
-    "hifo": _ordered(lambda lot, seq: (-lot.unit_cost, lot.acquired, seq)),
+    "fifo": _ordered(lambda lot, seq: (lot.acquired, seq, lot)),
+    "lifo": _ordered(lambda lot, seq: (-lot.acquired, -seq, lot)),
+    "hifo": _ordered(lambda lot, seq: (-lot.unit_cost, lot.acquired, seq, lot)),
     "acb": AveragePool,
 }

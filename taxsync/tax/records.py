@@ -3,6 +3,10 @@
 The engine never sees the database or the network: the service layer turns the valued ledger into
 ``Event`` values, the engine returns a ``TaxResult``. Every record carries ``ref``, the provenance of the
 source row (``account/raw-record id``), so any report line points back to the data it came from.
+
+Records are immutable. The three the engine makes by the million in its inner loop (``Lot``, ``LotMatch``,
+``Disposal``) are typed ``NamedTuple``s rather than frozen dataclasses: a frozen dataclass sets each field
+through ``object.__setattr__`` and costs three times as much to build, which a million-transaction year feels.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from taxsync.problems import Problem
 from taxsync.types import Asset, Role, TimestampMs
@@ -59,7 +64,8 @@ class ValuedLeg:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One valued transaction, ready for the engine. ``to_account`` is set on transfers only."""
+    """One valued transaction, ready for the engine. ``to_account`` is set on transfers only; ``basis`` is the
+    cost the user gave for units that arrived from outside the known accounts (a deposit), if any."""
 
     ref: str
     account: str
@@ -68,11 +74,11 @@ class Event:
     legs: tuple[ValuedLeg, ...]
     subkind: str = ""
     to_account: str = ""
+    basis: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Lot:
-    """Units acquired together and still (partly) held."""
+class Lot(NamedTuple):
+    """Units acquired together and still (partly) held; ``acquired_date`` is the local day of ``acquired``."""
 
     asset: Asset
     amount: Decimal
@@ -80,15 +86,17 @@ class Lot:
     acquired: TimestampMs
     account: str
     ref: str
+    acquired_date: date
+    unknown: Decimal = Decimal(0)  # units whose cost is not known (zero used): unmatched deposits, gifts, no price
 
     @property
     def unit_cost(self) -> Decimal:
         return self.cost / self.amount if self.amount else Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class LotMatch:
-    """The part of a lot consumed by one disposal. ``lot_ref`` is empty for units with no known acquisition."""
+class LotMatch(NamedTuple):
+    """The part of a lot consumed by one disposal. ``lot_ref`` is empty for units with no known acquisition;
+    ``unknown`` is the part of ``amount`` whose cost was not known when it was acquired (zero was used)."""
 
     lot_ref: str
     acquired: TimestampMs | None
@@ -96,15 +104,18 @@ class LotMatch:
     amount: Decimal
     cost: Decimal
     account: str
+    unknown: Decimal = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class Disposal:
+class Disposal(NamedTuple):
     """A sale, swap or spend matched to lots, for one holding term.
 
     A disposal whose lots straddle the holding-term boundary is reported as two disposals, as Form 8949 needs.
     ``acquired`` is None when the matched lots were acquired on several days ("various"); ``no_basis`` is the
-    part of ``amount`` that had no known acquisition (given zero cost and flagged as a problem).
+    part of ``amount`` that had no known acquisition (given zero cost and flagged as a problem); units acquired at
+    an unknown cost show in their matches' ``unknown`` (and are flagged too).
+    ``adjustment`` is added to the gain, as Form 8949's column (g) and Schedule 3 do: a superficial loss denied
+    in Canada is a positive adjustment that brings the loss towards zero, ``adjustment_code`` says which rule.
     """
 
     ref: str
@@ -120,10 +131,12 @@ class Disposal:
     rule: str
     matches: tuple[LotMatch, ...]
     no_basis: Decimal = Decimal(0)
+    adjustment: Decimal = Decimal(0)
+    adjustment_code: str = ""
 
     @property
     def gain(self) -> Decimal:
-        return self.proceeds - self.cost
+        return self.proceeds - self.cost + self.adjustment
 
 
 @dataclass(frozen=True, slots=True)

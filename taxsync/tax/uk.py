@@ -12,6 +12,7 @@ this module matches them once the whole history is known (``UkMatcher.finish``).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -37,10 +38,16 @@ class _Day:
     account: str = ""
     left: Decimal = ZERO  # not yet matched
     taken: Decimal = ZERO  # cost (of an acquisition day) already matched out
+    unknown: Decimal = ZERO  # acquired units whose cost is not known (zero used)
+    unknown_left: Decimal = ZERO
 
-    def add(self, amount: Decimal, value: Decimal, ref: str, at: TimestampMs, account: str) -> None:
+    def add(self, amount: Decimal, value: Decimal | None, ref: str, at: TimestampMs, account: str) -> None:
         self.amount += amount
-        self.value += value
+        if value is None:
+            self.unknown += amount
+            self.unknown_left += amount
+        else:
+            self.value += value
         self.left += amount
         self.refs.append(ref)
         if self.first_at is None:
@@ -52,6 +59,7 @@ class _Token:
     acquired: dict[date, _Day] = field(default_factory=dict)
     disposed: dict[date, _Day] = field(default_factory=dict)
     removed: dict[date, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    removed_refs: dict[date, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,17 +82,21 @@ class UkMatcher:
     def __init__(self) -> None:
         self.tokens: dict[str, _Token] = defaultdict(_Token)
 
-    def acquire(self, asset: str, day: date, amount: Decimal, cost: Decimal, ref: str, at: TimestampMs,
+    def acquire(self, asset: str, day: date, amount: Decimal, cost: Decimal | None, ref: str, at: TimestampMs,
                 account: str) -> None:
-        self.tokens[asset].acquired.setdefault(day, _Day(day)).add(amount, cost, ref, at, account)
+        days = self.tokens[asset].acquired
+        (days.get(day) or days.setdefault(day, _Day(day))).add(amount, cost, ref, at, account)
 
     def dispose(self, asset: str, day: date, amount: Decimal, proceeds: Decimal, ref: str, at: TimestampMs,
                 account: str) -> None:
-        self.tokens[asset].disposed.setdefault(day, _Day(day)).add(amount, proceeds, ref, at, account)
+        days = self.tokens[asset].disposed
+        (days.get(day) or days.setdefault(day, _Day(day))).add(amount, proceeds, ref, at, account)
 
-    def remove(self, asset: str, day: date, amount: Decimal) -> None:
+    def remove(self, asset: str, day: date, amount: Decimal, ref: str) -> None:
         """Units that left without a disposal (a gift, a loss, an unmatched withdrawal): out of the pool."""
-        self.tokens[asset].removed[day] += amount
+        token = self.tokens[asset]
+        token.removed[day] += amount
+        token.removed_refs.setdefault(day, ref)
 
     def finish(self) -> tuple[list[Disposal], list[Holding], list[Problem]]:
         disposals: list[Disposal] = []
@@ -95,7 +107,16 @@ class UkMatcher:
             pool_amount, pool_cost, found = _section_104(asset, self.tokens[asset], parts)
             problems += found
             for day in sorted(self.tokens[asset].disposed):
-                disposals += _rows(Asset(asset), self.tokens[asset].disposed[day], parts[day])
+                disposed = self.tokens[asset].disposed[day]
+                disposals += _rows(Asset(asset), disposed, parts[day])
+                unknown = sum((match.unknown for part in parts[day] for match in part.matches), ZERO)
+                if unknown:
+                    problems.append(Problem(
+                        ProblemKind.MISSING_COST_BASIS, Severity.ERROR,
+                        f"sold {decimal_text(unknown)} {asset} on {day} whose cost is not known (they arrived in an "
+                        "unmatched deposit or as a gift, or were acquired with no price): cost 0 used, so all of "
+                        "their proceeds count as gain. Import the history they came from, or give their cost with "
+                        "`taxsync transfers cost`", disposed.refs[0]))
             if pool_amount:
                 holdings.append(Holding(Asset(asset), pool_amount, pool_cost, "all"))
         return disposals, holdings, problems
@@ -105,12 +126,16 @@ def _match(disposal: _Day, acquisition: _Day, rule: str, parts: dict[date, list[
     units = min(disposal.left, acquisition.left)
     if units <= 0:
         return
-    cost = _cost_of(acquisition, units) if units != acquisition.left else acquisition.value - acquisition.taken
+    last = units == acquisition.left
+    cost = acquisition.value - acquisition.taken if last else _cost_of(acquisition, units)
+    unknown = acquisition.unknown_left if last or not acquisition.unknown_left else share(
+        acquisition.unknown, units, acquisition.amount)
     acquisition.taken += cost
+    acquisition.unknown_left -= unknown
     acquisition.left -= units
     disposal.left -= units
     match = LotMatch(";".join(acquisition.refs[:3]), acquisition.first_at, acquisition.day, units, cost,
-                     acquisition.account)
+                     acquisition.account, unknown)
     parts[disposal.day].append(_Part(rule, units, cost, acquisition.day, (match,)))
 
 
@@ -122,27 +147,27 @@ def _match_token(token: _Token) -> dict[date, list[_Part]]:
     acquisition_days = sorted(token.acquired)
     for day in sorted(token.disposed):  # 2. the next 30 days, earliest first (CRYPTO22252)
         disposal = token.disposed[day]
-        for later in acquisition_days:
-            if day < later <= day + WINDOW and disposal.left > 0:
-                _match(disposal, token.acquired[later], "bed-and-breakfast", parts)
+        index = bisect_right(acquisition_days, day)
+        while disposal.left > 0 and index < len(acquisition_days) and acquisition_days[index] <= day + WINDOW:
+            _match(disposal, token.acquired[acquisition_days[index]], "bed-and-breakfast", parts)
+            index += 1
     return parts
 
 
 def _section_104(asset: str, token: _Token, parts: dict[date, list[_Part]]) -> tuple[Decimal, Decimal,
                                                                                        list[Problem]]:
     """3. Walk the days: a day's remaining disposal takes from the pool at its average cost (CRYPTO22203),
-    then the day's unmatched acquisitions join it, then units that left without a disposal go."""
-    amount, cost = ZERO, ZERO
+    then the day's unmatched acquisitions join it, then units that left without a disposal go. The pool also
+    counts its units of unknown cost, so a disposal that takes some of them is flagged."""
+    pool = _Pool()
     problems: list[Problem] = []
     for day in sorted(set(token.acquired) | set(token.disposed) | set(token.removed)):
         disposal = token.disposed.get(day)
         if disposal is not None and disposal.left > 0:
-            units = min(disposal.left, amount)
-            taken = ZERO if not units else (cost if units == amount else share(cost, units, amount))
+            units, taken, unknown = pool.take(disposal.left)
             short = disposal.left - units
-            amount, cost = amount - units, cost - taken
             parts[day].append(_Part("section-104", disposal.left, taken, None, (
-                LotMatch("section 104 pool", None, None, units, taken, "all"),), short))
+                LotMatch("section 104 pool", None, None, units, taken, "all", unknown),), short))
             if short:
                 problems.append(Problem(
                     ProblemKind.MISSING_COST_BASIS, Severity.ERROR,
@@ -151,13 +176,37 @@ def _section_104(asset: str, token: _Token, parts: dict[date, list[_Part]]) -> t
                     disposal.refs[0]))
             disposal.left = ZERO
         if (acquisition := token.acquired.get(day)) is not None and acquisition.left > 0:
-            amount += acquisition.left
-            cost += acquisition.value - acquisition.taken
-        if (gone := token.removed.get(day)) and amount:
-            units = min(gone, amount)
-            cost -= cost if units == amount else share(cost, units, amount)
-            amount -= units
-    return amount, cost, problems
+            pool.amount += acquisition.left
+            pool.cost += acquisition.value - acquisition.taken
+            pool.unknown += acquisition.unknown_left
+        if gone := token.removed.get(day):
+            units, _, _ = pool.take(gone)
+            if gone > units:
+                problems.append(Problem(
+                    ProblemKind.NEGATIVE_BALANCE, Severity.ERROR,
+                    f"{decimal_text(gone - units)} {asset} left on {day} but were never acquired: some history is "
+                    "missing (import the purchases or deposits that brought them in)", token.removed_refs[day]))
+    return pool.amount, pool.cost, problems
+
+
+class _Pool:
+    """The Section 104 pool of one token: units, their total allowable cost, and how many have unknown cost."""
+
+    __slots__ = ("amount", "cost", "unknown")
+
+    def __init__(self) -> None:
+        self.amount = self.cost = self.unknown = ZERO
+
+    def take(self, wanted: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+        """Up to ``wanted`` units out at the pool's average cost: (units, cost, units of unknown cost)."""
+        units = min(wanted, self.amount)
+        if not units:
+            return ZERO, ZERO, ZERO
+        whole = units == self.amount
+        cost = self.cost if whole else share(self.cost, units, self.amount)
+        unknown = self.unknown if whole or not self.unknown else share(self.unknown, units, self.amount)
+        self.amount, self.cost, self.unknown = self.amount - units, self.cost - cost, self.unknown - unknown
+        return units, cost, unknown
 
 
 def _rows(asset: Asset, disposal: _Day, parts: list[_Part]) -> list[Disposal]:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.pools import Pool
-from taxsync.tax.records import Lot, share
+from taxsync.tax.records import share
 from taxsync.types import decimal_text
 
 ZERO = Decimal(0)
@@ -32,19 +32,21 @@ def allocate(pools: Mapping[tuple[str, str], Pool], balances: Mapping[tuple[str,
         if units > 0:
             wanted[asset].append((account, units))
     for (asset, _), pool in sorted(pools.items()):
-        lots = sorted(pool.lots(), key=lambda lot: lot.acquired)
+        lots = sorted(pool.lots(), key=lambda lot: lot.acquired)[::-1]  # oldest last: taken with pop()
         for account, units in wanted.pop(asset, []):
             target = per_wallet.setdefault((asset, account), new_pool())
             while units > 0 and lots:
-                lot = lots[0]
+                lot = lots[-1]
                 if lot.amount <= units:
-                    target.add(Lot(lot.asset, lot.amount, lot.cost, lot.acquired, account, lot.ref))
+                    target.add(lot._replace(account=account))
                     units -= lot.amount
-                    lots.pop(0)
+                    lots.pop()
                 else:
                     cost = share(lot.cost, units, lot.amount)
-                    target.add(Lot(lot.asset, units, cost, lot.acquired, account, lot.ref))
-                    lots[0] = Lot(lot.asset, lot.amount - units, lot.cost - cost, lot.acquired, lot.account, lot.ref)
+                    unknown = share(lot.unknown, units, lot.amount) if lot.unknown else ZERO
+                    target.add(lot._replace(amount=units, cost=cost, account=account, unknown=unknown))
+                    lots[-1] = lot._replace(amount=lot.amount - units, cost=lot.cost - cost,
+                                            unknown=lot.unknown - unknown)
                     units = ZERO
             if units > 0:
                 problems.append(Problem(ProblemKind.MISSING_COST_BASIS, Severity.WARNING,

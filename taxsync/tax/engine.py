@@ -77,6 +77,7 @@ class _Books:
         self.term = rules.term
         self.days = LocalDays(rules.zone)
         self.today = date.min
+        self.terms: dict[date, Term] = {}  # holding terms of disposals today, by acquisition day
         self.new_pool = POOLS.get(rules.method)
         self.deferred = DEFERRED[rules.method]() if rules.method in DEFERRED else None
         self.pools: dict[tuple[str, str], Pool] = {}
@@ -89,6 +90,11 @@ class _Books:
         self.problems: list[Problem] = []
         self.superficial: SuperficialLosses | None = None
         self.denied: dict[str, Decimal] = {}  # superficial losses waiting for units to join (s.53(1)(f))
+
+    def term_of(self, acquired: date) -> Term:
+        """The holding term of units acquired on ``acquired`` and disposed of today (remembered for the day)."""
+        term = self.terms[acquired] = self.term(acquired, self.today)
+        return term
 
     def tracked(self, asset: str) -> bool:
         return asset not in self.fiat
@@ -167,12 +173,17 @@ class _Books:
         taken, short = pool.take(amount)
         if not short and len(taken) == 1 and not taken[0].unknown:  # the common case: one lot, one holding term
             match = taken[0]
-            self._row(event, asset, amount, proceeds, match.cost, self.term(match.acquired_date, self.today),
-                      match.acquired_date, (match,), ZERO, pool)
+            acquired = match.acquired_date
+            term = self.terms.get(acquired) or self.term_of(acquired)
+            if self.superficial is None:
+                self.disposals.append(Disposal(event.ref, event.account, asset, amount, event.timestamp, self.today,
+                                               acquired, proceeds, match.cost, term, self.rules.method, (match,)))
+            else:
+                self._row(event, asset, amount, proceeds, match.cost, term, acquired, (match,), ZERO, pool)
             return
         groups: dict[Term, _Group] = {}
         for match in taken:
-            term = self.term(match.acquired_date, self.today)
+            term = self.terms.get(match.acquired_date) or self.term_of(match.acquired_date)
             group = groups.get(term)
             if group is None:
                 group = groups[term] = _Group(match.acquired_date)
@@ -269,20 +280,31 @@ def _split(event: Event) -> tuple[list[ValuedLeg], list[ValuedLeg], list[ValuedL
 
 
 def _trade(books: _Books, event: Event) -> None:
-    outs, ins, fees, fee = _split(event)
-    fiat = books.fiat
-    outs = [leg for leg in outs if leg.asset not in fiat]
-    for index, leg in enumerate(outs):  # swap and sale fees reduce the amount realized
-        books.dispose(event, leg.asset, -leg.amount, (leg.value or ZERO) - (fee if index == 0 else ZERO),
-                      event.account)
-    first = not outs  # a purchase's fees add to its basis
-    for leg in ins:
-        if leg.asset not in fiat:
-            cost = None if leg.value is None else leg.value + (fee if first else ZERO)
-            books.acquire(event, leg.asset, leg.amount, cost, event.account)
-            first = False
+    """Out legs are disposed of, in legs acquired. A sale's or swap's fees reduce the amount realized of its
+    first disposed leg; a purchase's fees (nothing tracked goes out) add to the cost of its first acquired leg.
+    Fee units paid in crypto are then disposed of themselves (``Rules.crypto_fee_is_disposal``)."""
+    fiat, legs = books.fiat, event.legs
+    fee, fees = ZERO, False
+    for leg in legs:
+        if leg.role is Role.FEE:
+            fees = True
+            if leg.value is not None:
+                fee += leg.value
+    disposed = False
+    for leg in legs:
+        if leg.role is Role.OUT and leg.asset not in fiat:
+            books.dispose(event, leg.asset, -leg.amount, (leg.value or ZERO) - (ZERO if disposed else fee),
+                          event.account)
+            disposed = True
+    extra = ZERO if disposed else fee
+    for leg in legs:
+        if leg.role is Role.IN and leg.asset not in fiat:
+            books.acquire(event, leg.asset, leg.amount, None if leg.value is None else leg.value + extra,
+                          event.account)
+            extra = ZERO
     if fees:
-        books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
+        books.pay_fees(event, [leg for leg in legs if leg.role is Role.FEE], event.account,
+                       books.rules.crypto_fee_is_disposal)
 
 
 def _spend(books: _Books, event: Event) -> None:
@@ -421,7 +443,10 @@ def _book(events: Iterable[Event], rules: Rules) -> TaxResult:
             if switch is not None and event.timestamp >= switch:
                 books.switch_to_wallets()
                 switch = None
-            books.today = days(event.timestamp)
+            today = days(event.timestamp)
+            if today != books.today:
+                books.today = today
+                books.terms.clear()
             handlers[event.kind](books, event)
         holdings = books.holdings()
         if books.deferred is not None:

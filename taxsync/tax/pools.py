@@ -1,12 +1,15 @@
 """Lot pools and the booking methods that choose which lots a disposal consumes.
 
-FIFO, LIFO and HIFO are one mechanism with a different sort key: a pool is a heap of lots ordered by the
-method's key, a disposal takes lots from the top and a partly used lot goes back with its place unchanged.
+FIFO and LIFO keep the lots in acquisition order and take from one end or the other; HIFO keeps a heap ordered by
+unit cost. A disposal takes lots from the front and a partly used lot keeps its place with what is left of it.
+Average cost (Canada) keeps one pooled lot.
 """
 
 from __future__ import annotations
 
 import heapq
+from bisect import insort
+from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Protocol
@@ -26,7 +29,7 @@ class Pool(Protocol):
 
 
 class LotPool:
-    """The lots of one asset (in one account when tracking per wallet), in booking order."""
+    """The lots of one asset (in one account when tracking per wallet) in a heap ordered by ``entry``'s key."""
 
     __slots__ = ("_arrivals", "_entry", "_heap")
 
@@ -75,6 +78,65 @@ class LotPool:
         lot = self._heap.pop(index)[-1]
         heapq.heapify(self._heap)
         self.add(lot._replace(cost=lot.cost + cost))
+        return True
+
+
+class QueuePool:
+    """FIFO and LIFO: the lots in acquisition order, taken from the oldest end (FIFO) or the newest (LIFO).
+
+    Events are booked in time order, so a new lot nearly always belongs at the end and adding it is an append;
+    a lot that arrives out of order (moved from another wallet, or allocated at the per-wallet switch) is
+    inserted at its place. Taking is then a pop from one end, cheaper than a heap.
+    """
+
+    __slots__ = ("_arrivals", "_lots", "_newest_first")
+
+    def __init__(self, newest_first: bool):
+        self._newest_first = newest_first
+        self._lots: deque[tuple[int, int, Lot]] = deque()  # (acquired, arrival, lot), ascending
+        self._arrivals = 0
+
+    def add(self, lot: Lot) -> None:
+        entry = (lot.acquired, self._arrivals, lot)
+        self._arrivals += 1
+        lots = self._lots
+        if not lots or lots[-1][0] <= lot.acquired:
+            lots.append(entry)
+        else:
+            insort(lots, entry)
+
+    def take(self, amount: Decimal) -> tuple[list[LotMatch], Decimal]:
+        """Consume ``amount`` units: the parts of lots taken and the units no lot covered. A partly used lot
+        stays where it is with what is left of it."""
+        lots = self._lots
+        end, pop = (-1, lots.pop) if self._newest_first else (0, lots.popleft)
+        taken: list[LotMatch] = []
+        left = amount
+        while left > 0 and lots:
+            acquired, arrival, lot = lots[end]
+            if lot.amount <= left:
+                pop()
+                taken.append(LotMatch(lot.ref, lot.acquired, lot.acquired_date, lot.amount, lot.cost, lot.account,
+                                      lot.unknown))
+                left -= lot.amount
+                continue
+            cost = share(lot.cost, left, lot.amount)
+            unknown = share(lot.unknown, left, lot.amount) if lot.unknown else ZERO
+            taken.append(LotMatch(lot.ref, lot.acquired, lot.acquired_date, left, cost, lot.account, unknown))
+            lots[end] = (acquired, arrival, Lot(lot.asset, lot.amount - left, lot.cost - cost, lot.acquired,
+                                                lot.account, lot.ref, lot.acquired_date, lot.unknown - unknown))
+            return taken, ZERO
+        return taken, left
+
+    def lots(self) -> list[Lot]:
+        return [entry[2] for entry in self._lots]
+
+    def add_cost(self, cost: Decimal) -> bool:
+        """Add ``cost`` to the most recently acquired lot (see LotPool.add_cost); False when empty."""
+        if not self._lots:
+            return False
+        acquired, arrival, lot = self._lots[-1]
+        self._lots[-1] = (acquired, arrival, lot._replace(cost=lot.cost + cost))
         return True
 
 
@@ -130,8 +192,8 @@ def _ordered(entry: Entry) -> Callable[[], Pool]:
 # (Reg. 1.1012-1(c)(1), and per wallet from 2025 under Reg. 1.1012-1(j)). LIFO and HIFO are specific
 # identification orders a taxpayer may adopt with adequate records.
 POOLS: dict[str, Callable[[], Pool]] = {
-    "fifo": _ordered(lambda lot, seq: (lot.acquired, seq, lot)),
-    "lifo": _ordered(lambda lot, seq: (-lot.acquired, -seq, lot)),
+    "fifo": lambda: QueuePool(newest_first=False),
+    "lifo": lambda: QueuePool(newest_first=True),
     "hifo": _ordered(lambda lot, seq: (-lot.unit_cost, lot.acquired, seq, lot)),
     "acb": AveragePool,
 }

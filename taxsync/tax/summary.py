@@ -1,7 +1,9 @@
-"""What each jurisdiction makes of a year's disposals: the taxable gain and the rules applied to reach it.
+"""What each jurisdiction makes of a year's disposals and income: the taxable figures and the rules applied.
 
-One pure function per jurisdiction, registered in ``SUMMARIES``; every report writer shows the same result.
-Figures are exact; the rules are named so an accountant can check them (reference/tax-rules.md).
+One pure function per jurisdiction for gains and one for income, joined in ``SUMMARIES``; every report writer
+shows the same result. Figures are exact; the rules are named so an accountant can check them
+(reference/tax-rules.md). Income without a known value cannot be added: it is left out of the taxable income
+and counted in ``income_unvalued``, and the rules say the figure is understated, never a silent zero.
 """
 
 from __future__ import annotations
@@ -9,19 +11,35 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
-from taxsync.tax.records import Disposal, Term
+from taxsync.tax.records import Disposal, Income, Term
+from taxsync.types import decimal_text
 
 ZERO = Decimal(0)
 HALF = Decimal("0.5")
+DE_INCOME_FREIGRENZE = Decimal(256)  # §22 Nr. 3 Satz 2 EStG
 
 
 @dataclass(frozen=True, slots=True)
 class Summary:
+    """The taxable gain and income of a year, the rules applied and the figures that go on the return."""
+
     taxable_gain: Decimal
     rules: dict[str, str]
     lines: tuple[tuple[str, Decimal], ...] = field(default=())  # figures that go on the return
+    taxable_income: Decimal = ZERO
+    income_unvalued: int = 0  # receipts without a value, left out of the income figures
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeSummary:
+    """What a jurisdiction makes of the year's valued income (``total``)."""
+
+    taxable: Decimal
+    rules: dict[str, str]
+    lines: tuple[tuple[str, Decimal], ...]
+    notes: dict[str, str] = field(default_factory=dict)  # rules that apply only to this year's figures
 
 
 def _net(disposals: Sequence[Disposal], term: Term | None = None) -> Decimal:
@@ -105,6 +123,94 @@ def _generic(disposals: Sequence[Disposal], period_end: date) -> Summary:
     return Summary(_net(disposals), {"note": "no jurisdiction rules applied: taxable gain = net gain"})
 
 
-SUMMARIES: dict[str, Callable[[Sequence[Disposal], date], Summary]] = {
-    "us": _us, "uk": _uk, "de": _de, "ca": _ca, "au": _au, "generic": _generic,
+# --- income ------------------------------------------------------------------------------------------------
+
+
+def _us_income(total: Decimal, unvalued: int, period_end: date) -> IncomeSummary:
+    """Ordinary income at fair market value when received, which is also the units' basis."""
+    return IncomeSummary(total, {
+        "income": "ordinary income at fair market value when received: staking rewards (Rev. Rul. 2023-14), "
+                  "airdrops after a hard fork (Rev. Rul. 2019-24), mining and other rewards (Notice 2014-21); "
+                  "other income on Schedule 1 unless received in a trade or business (Schedule C)",
+    }, (("Schedule 1: other income (digital assets received as ordinary income)", total),))
+
+
+def _uk_income(total: Decimal, unvalued: int, period_end: date) -> IncomeSummary:
+    """Miscellaneous income (ITTOIA 2005 s.687) at its sterling value when received."""
+    return IncomeSummary(total, {
+        "income": "staking and non-trading mining rewards are miscellaneous income at their sterling value when "
+                  "received (CRYPTO21200, CRYPTO21150), on the SA100 as other taxable income; airdrops given "
+                  "for nothing in return are not income (CRYPTO21250): review the airdrops listed",
+        "income_allowance": "the GBP 1,000 trading and miscellaneous income allowance (ITTOIA 2005 Part 6A) is "
+                            "not deducted here",
+    }, (("SA100: other taxable income (miscellaneous income from cryptoassets)", total),))
+
+
+def _de_income(total: Decimal, unvalued: int, period_end: date) -> IncomeSummary:
+    """§22 Nr. 3 EStG (staking, lending: BMF letter of 6 March 2025); the €256 Freigrenze is a cliff: a year's
+    total below it is not taxed at all, at or above it all of it is (§22 Nr. 3 Satz 2 EStG)."""
+    taxable = ZERO if total < DE_INCOME_FREIGRENZE else total
+    unsettled = ({"freigrenze_income_open": f"the valued income is below EUR {DE_INCOME_FREIGRENZE}, but {unvalued} "
+                  "receipt(s) without a value may take the year over it: value them before filing"}
+                 if unvalued and taxable == ZERO else {})
+    return IncomeSummary(taxable, {
+        "income": "staking, lending and similar rewards are income from other services (§22 Nr. 3 EStG) at "
+                  "their euro value when received",
+        "freigrenze_income": f"EUR {DE_INCOME_FREIGRENZE} a year for §22 Nr. 3 income (a total below it is not "
+                             "taxed; at or above it all of it is); other §22 Nr. 3 income of the year counts "
+                             "towards the same limit",
+    }, (("Anlage SO: income from other services (§22 Nr. 3 EStG)", total),
+        ("Anlage SO: taxable after the EUR 256 Freigrenze", taxable)), unsettled)
+
+
+def _ca_income(total: Decimal, unvalued: int, period_end: date) -> IncomeSummary:
+    """Income from property or a business is included in full (ITA s.3, s.9), unlike capital gains."""
+    return IncomeSummary(total, {
+        "income": "staking, mining and other rewards are income when received, fully included (ITA s.3 and "
+                  "s.9): T1 line 13000 other income, or Form T2125 if they are business income",
+    }, (("T1 line 13000: other income", total),))
+
+
+def _au_income(total: Decimal, unvalued: int, period_end: date) -> IncomeSummary:
+    """Ordinary income (ITAA 1997 s6-5) at its market value in AUD when received."""
+    return IncomeSummary(total, {
+        "income": "staking rewards and similar receipts are ordinary income at their market value in AUD when "
+                  "received (ITAA 1997 s6-5); that value is the cost base of the units",
+    }, (("Other income: crypto rewards (ordinary income)", total),))
+
+
+def _generic_income(total: Decimal, unvalued: int, period_end: date) -> IncomeSummary:
+    return IncomeSummary(total, {"income": "no jurisdiction rules applied: taxable income = valued income"},
+                         (("Income", total),))
+
+
+GainRule = Callable[[Sequence[Disposal], date], Summary]
+IncomeRule = Callable[[Decimal, int, date], IncomeSummary]
+SummaryRule = Callable[[Sequence[Disposal], Sequence[Income], date], Summary]
+
+
+def _summary(gains: GainRule, income: IncomeRule) -> SummaryRule:
+    """A jurisdiction's summary: its gains rule and its income rule over the year's valued income."""
+
+    def summarize(disposals: Sequence[Disposal], receipts: Sequence[Income], period_end: date) -> Summary:
+        gain = gains(disposals, period_end)
+        with localcontext() as context:
+            context.prec = 50  # exact for any sum of amounts an exchange reports
+            total = sum((i.value for i in receipts if i.value is not None), ZERO)
+        unvalued = sum(1 for i in receipts if i.value is None)
+        part = income(total, unvalued, period_end)
+        rules = {**gain.rules, **part.rules, **part.notes}
+        if unvalued:
+            rules["income_unvalued"] = (
+                f"{unvalued} receipt{'s' if unvalued != 1 else ''} without a known value "
+                f"{'are' if unvalued != 1 else 'is'} not included in the income of {decimal_text(total)}: the "
+                "income figures are too low until they are valued (see Problems)")
+        return Summary(gain.taxable_gain, rules, (*gain.lines, *part.lines), part.taxable, unvalued)
+
+    return summarize
+
+
+SUMMARIES: dict[str, SummaryRule] = {
+    "us": _summary(_us, _us_income), "uk": _summary(_uk, _uk_income), "de": _summary(_de, _de_income),
+    "ca": _summary(_ca, _ca_income), "au": _summary(_au, _au_income), "generic": _summary(_generic, _generic_income),
 }

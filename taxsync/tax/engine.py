@@ -48,6 +48,8 @@ ZERO = Decimal(0)
 DEFERRED: dict[str, type[UkMatcher]] = {"uk-pooling": UkMatcher}
 METHODS: tuple[str, ...] = (*POOLS, *DEFERRED)
 _TIMESTAMP = attrgetter("timestamp")
+# Enum members are slow to look up (a class attribute each time): the inner loop uses these names.
+_IN, _OUT, _FEE = Role.IN, Role.OUT, Role.FEE
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,9 +270,9 @@ def _split(event: Event) -> tuple[list[ValuedLeg], list[ValuedLeg], list[ValuedL
     fees: list[ValuedLeg] = []
     fee = ZERO
     for leg in event.legs:
-        if leg.role is Role.OUT:
+        if leg.role is _OUT:
             outs.append(leg)
-        elif leg.role is Role.IN:
+        elif leg.role is _IN:
             ins.append(leg)
         else:
             fees.append(leg)
@@ -286,24 +288,24 @@ def _trade(books: _Books, event: Event) -> None:
     fiat, legs = books.fiat, event.legs
     fee, fees = ZERO, False
     for leg in legs:
-        if leg.role is Role.FEE:
+        if leg.role is _FEE:
             fees = True
             if leg.value is not None:
                 fee += leg.value
     disposed = False
     for leg in legs:
-        if leg.role is Role.OUT and leg.asset not in fiat:
+        if leg.role is _OUT and leg.asset not in fiat:
             books.dispose(event, leg.asset, -leg.amount, (leg.value or ZERO) - (ZERO if disposed else fee),
                           event.account)
             disposed = True
     extra = ZERO if disposed else fee
     for leg in legs:
-        if leg.role is Role.IN and leg.asset not in fiat:
+        if leg.role is _IN and leg.asset not in fiat:
             books.acquire(event, leg.asset, leg.amount, None if leg.value is None else leg.value + extra,
                           event.account)
             extra = ZERO
     if fees:
-        books.pay_fees(event, [leg for leg in legs if leg.role is Role.FEE], event.account,
+        books.pay_fees(event, [leg for leg in legs if leg.role is _FEE and leg.asset not in fiat], event.account,
                        books.rules.crypto_fee_is_disposal)
 
 
@@ -332,11 +334,11 @@ def _movement(role: Role, kind: ProblemKind | None = None, explain: str = "") ->
 
     def handle(books: _Books, event: Event) -> None:
         outs, ins, fees, _ = _split(event)
-        for leg in ins if role is Role.IN else outs:
+        for leg in ins if role is _IN else outs:
             if kind and books.tracked(leg.asset):
                 what = books.describe(event, abs(leg.amount), leg.asset)
                 books.problem(kind, Severity.WARNING, explain.format(what=what), event)
-            if role is Role.IN:
+            if role is _IN:
                 books.acquire(event, leg.asset, leg.amount, None, event.account)
             else:
                 books.remove(event, leg.asset, -leg.amount, event.account)
@@ -346,7 +348,7 @@ def _movement(role: Role, kind: ProblemKind | None = None, explain: str = "") ->
 
 
 _unmatched_deposit = _movement(
-    Role.IN, ProblemKind.UNMATCHED_DEPOSIT,
+    _IN, ProblemKind.UNMATCHED_DEPOSIT,
     "deposit of {what} matches no withdrawal from your other accounts: treated as acquired at zero cost. If it "
     "came from a wallet of yours, import that wallet; if it was a purchase or income, label it so; or give its "
     "cost with `taxsync transfers cost`")
@@ -370,15 +372,15 @@ def _deposit(books: _Books, event: Event) -> None:
 
 # A gift's basis is the donor's (IRC §1015): unknown here, so zero until the user supplies it.
 _gift_in = _movement(
-    Role.IN, ProblemKind.MISSING_COST_BASIS,
+    _IN, ProblemKind.MISSING_COST_BASIS,
     "gift of {what} received: the donor's cost basis carries over and is unknown, so zero is used; ask the "
     "donor for their cost")
 _withdrawal = _movement(
-    Role.OUT, ProblemKind.UNMATCHED_WITHDRAWAL,
+    _OUT, ProblemKind.UNMATCHED_WITHDRAWAL,
     "withdrawal of {what} matches no deposit into your other accounts: treated as moved to a wallet of yours "
     "that is not imported (no gain). Import that wallet, or label the row if it was a payment, gift or loss")
 # Gifts given, donations and losses: the units leave without a sale (no gain, no deductible loss).
-_leave = _movement(Role.OUT)
+_leave = _movement(_OUT)
 
 
 def _transfer(books: _Books, event: Event) -> None:

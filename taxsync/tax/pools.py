@@ -12,11 +12,13 @@ from bisect import insort
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
+from operator import attrgetter
 from typing import Protocol
 
 from taxsync.tax.records import Lot, LotMatch, share
 
 ZERO = Decimal(0)
+_ACQUIRED = attrgetter("acquired")
 
 Entry = Callable[[Lot, int], tuple]  # (lot, arrival number) -> heap entry: the order, smallest first, then the lot
 
@@ -86,36 +88,36 @@ class QueuePool:
 
     Events are booked in time order, so a new lot nearly always belongs at the end and adding it is an append;
     a lot that arrives out of order (moved from another wallet, or allocated at the per-wallet switch) is
-    inserted at its place. Taking is then a pop from one end, cheaper than a heap.
+    inserted after the lots acquired at or before it. Taking is then a pop from one end, cheaper than a heap.
     """
 
-    __slots__ = ("_arrivals", "_lots", "_newest_first")
+    __slots__ = ("_lots", "_newest_first")
 
     def __init__(self, newest_first: bool):
         self._newest_first = newest_first
-        self._lots: deque[tuple[int, int, Lot]] = deque()  # (acquired, arrival, lot), ascending
-        self._arrivals = 0
+        self._lots: deque[Lot] = deque()  # by acquisition time, then arrival
 
     def add(self, lot: Lot) -> None:
-        entry = (lot.acquired, self._arrivals, lot)
-        self._arrivals += 1
         lots = self._lots
-        if not lots or lots[-1][0] <= lot.acquired:
-            lots.append(entry)
+        if not lots or lots[-1].acquired <= lot.acquired:
+            lots.append(lot)
         else:
-            insort(lots, entry)
+            insort(lots, lot, key=_ACQUIRED)
 
     def take(self, amount: Decimal) -> tuple[list[LotMatch], Decimal]:
         """Consume ``amount`` units: the parts of lots taken and the units no lot covered. A partly used lot
         stays where it is with what is left of it."""
         lots = self._lots
-        end, pop = (-1, lots.pop) if self._newest_first else (0, lots.popleft)
+        end = -1 if self._newest_first else 0
         taken: list[LotMatch] = []
         left = amount
         while left > 0 and lots:
-            acquired, arrival, lot = lots[end]
+            lot = lots[end]
             if lot.amount <= left:
-                pop()
+                if end:
+                    lots.pop()
+                else:
+                    lots.popleft()
                 taken.append(LotMatch(lot.ref, lot.acquired, lot.acquired_date, lot.amount, lot.cost, lot.account,
                                       lot.unknown))
                 left -= lot.amount
@@ -123,20 +125,20 @@ class QueuePool:
             cost = share(lot.cost, left, lot.amount)
             unknown = share(lot.unknown, left, lot.amount) if lot.unknown else ZERO
             taken.append(LotMatch(lot.ref, lot.acquired, lot.acquired_date, left, cost, lot.account, unknown))
-            lots[end] = (acquired, arrival, Lot(lot.asset, lot.amount - left, lot.cost - cost, lot.acquired,
-                                                lot.account, lot.ref, lot.acquired_date, lot.unknown - unknown))
+            lots[end] = Lot(lot.asset, lot.amount - left, lot.cost - cost, lot.acquired, lot.account, lot.ref,
+                            lot.acquired_date, lot.unknown - unknown)
             return taken, ZERO
         return taken, left
 
     def lots(self) -> list[Lot]:
-        return [entry[2] for entry in self._lots]
+        return list(self._lots)
 
     def add_cost(self, cost: Decimal) -> bool:
         """Add ``cost`` to the most recently acquired lot (see LotPool.add_cost); False when empty."""
         if not self._lots:
             return False
-        acquired, arrival, lot = self._lots[-1]
-        self._lots[-1] = (acquired, arrival, lot._replace(cost=lot.cost + cost))
+        lot = self._lots[-1]
+        self._lots[-1] = lot._replace(cost=lot.cost + cost)
         return True
 
 

@@ -42,6 +42,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/engine_million.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) reports/taxsync-* build dist .pytest_cache

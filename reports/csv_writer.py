@@ -1,7 +1,10 @@
 """CSV reports: Form 8949 lines, income and holdings, in files a spreadsheet or tax program can import.
 
-Three files per report: ``<base>-form8949.csv`` (columns in Form 8949 order, short-term rows first, then
-long-term, money as the rows' rounded cents), ``<base>-income.csv`` and ``<base>-holdings.csv``. Numbers are
+Four files per report: ``<base>-form8949.csv`` (columns in Form 8949 order, short-term rows first, then
+long-term, money as the rows' rounded cents), ``<base>-income.csv``, ``<base>-holdings.csv`` and
+``<base>-audit-trail.csv``: one row per disposal and lot it consumed, with exact amounts and costs so that a
+disposal's rows add up to its amount and cost digit for digit; ``Disposal Line`` is the disposal's row in the
+Form 8949 file (1 = the first row after the header). Numbers are
 plain decimals with a dot and no grouping; every cell passes through ``reports.safe.neutralise`` so that no
 text from an exchange can become a formula. UTF-8 without byte-order mark, CRLF line ends (RFC 4180).
 """
@@ -34,6 +37,17 @@ FORM8949_HEADER = (
 )
 INCOME_HEADER = ("Date", "Asset", "Amount", "Value", "Kind", "Account", "Reference")
 HOLDINGS_HEADER = ("Asset", "Amount", "Cost", "Account")
+AUDIT_TRAIL_HEADER = (
+    "Disposal Line",
+    "Disposal Reference",
+    "Asset",
+    "Date Disposed",
+    "Lot Reference",
+    "Date Acquired",
+    "Amount",
+    "Cost",
+    "Account",
+)
 TERM_LABELS = {Term.SHORT: "Short-term", Term.LONG: "Long-term"}
 
 
@@ -73,13 +87,35 @@ def holdings_rows(model: ReportModel) -> list[list[str]]:
     ]
 
 
+def audit_trail_rows(model: ReportModel) -> list[list[str]]:
+    """One line per disposal and lot consumed, disposals in Form 8949 order; an unknown acquisition has an empty
+    lot reference and date."""
+    disposals = [row for part in (model.short_term, model.long_term) for row in part.rows]
+    return [
+        [
+            str(line),
+            row.record.ref,
+            row.record.asset,
+            iso_date(row.record.disposed),
+            lot.lot_ref,
+            "" if lot.acquired_date is None else iso_date(lot.acquired_date),
+            plain(lot.amount),
+            plain(lot.cost),
+            lot.account,
+        ]
+        for line, row in enumerate(disposals, start=1)
+        for lot in row.lots
+    ]
+
+
 def write_csv(model: ReportModel, out_dir: Path) -> list[Path]:
-    """Write the Form 8949, income and holdings CSV files into ``out_dir``."""
+    """Write the Form 8949, income, holdings and audit-trail CSV files into ``out_dir``."""
     base = base_name(model.context)
     files = (
         (f"{base}-form8949.csv", FORM8949_HEADER, form8949_rows(model)),
         (f"{base}-income.csv", INCOME_HEADER, income_rows(model)),
         (f"{base}-holdings.csv", HOLDINGS_HEADER, holdings_rows(model)),
+        (f"{base}-audit-trail.csv", AUDIT_TRAIL_HEADER, audit_trail_rows(model)),
     )
     return [write_atomic(out_dir / name, render_csv(header, rows)) for name, header, rows in files]
 

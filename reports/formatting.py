@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+from taxsync.types import TimestampMs, to_datetime
+
 CENT = Decimal("0.01")
 PRECISION = 50  # digits for sums and rounding: far beyond any amount an exchange reports
 
@@ -74,3 +76,8 @@ def form_date(day: date, jurisdiction: str) -> str:
 def timestamp_text(moment: datetime) -> str:
     """A generation time to the second, with its UTC offset when the datetime carries one."""
     return moment.isoformat(sep=" ", timespec="seconds")
+
+
+def utc_ms_text(ts: TimestampMs) -> str:
+    """A moment as UTC ISO 8601 to the millisecond: ``2024-01-10T12:00:00.000Z``."""
+    return to_datetime(ts).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts) % 1000:03d}Z"

@@ -1,8 +1,9 @@
 """The JSON report: the same model for software, with exact figures.
 
 Amounts are strings holding exact decimals in plain notation (``"0.00000001"``, never ``1E-8`` and never a
-JSON number, which most parsers turn into a binary float). Dates are ISO ``YYYY-MM-DD``. The key names are a
-contract with the programs that read this file: add keys, never rename or remove one.
+JSON number, which most parsers turn into a binary float). Dates are ISO ``YYYY-MM-DD``; moments are UTC ISO
+8601 to the millisecond (``2024-01-10T12:00:00.000Z``). The key names are a contract with the programs that
+read this file: add keys, never rename or remove one.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from reports.files import base_name, write_atomic
-from reports.formatting import cents_text, iso_date, plain
+from reports.formatting import cents_text, iso_date, plain, utc_ms_text
 from reports.model import ColumnTotals, DisposalRow, ReportModel
+from taxsync.integrity import IntegrityReport
+from taxsync.tax.records import LotMatch
 
 
 def render_json(model: ReportModel) -> str:
@@ -43,6 +46,7 @@ def render_json(model: ReportModel) -> str:
             "income": plain(totals.income),
             "income_unvalued": totals.income_unvalued,
             "taxable_gain": plain(model.summary.taxable_gain),
+            "taxable_income": plain(model.summary.taxable_income),
         },
         "form_totals": {
             "short_term": _columns(model.short_term.totals),
@@ -79,6 +83,7 @@ def render_json(model: ReportModel) -> str:
         "rules": {"jurisdiction": ctx.jurisdiction, "method": ctx.method, "tracking": ctx.tracking,
                   "timezone": ctx.timezone, **model.summary.rules},
         "return_lines": [{"label": label, "amount": plain(amount)} for label, amount in model.summary.lines],
+        "integrity": _integrity(model.integrity),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -104,12 +109,33 @@ def _disposal(row: DisposalRow) -> dict[str, Any]:
         "account": d.account,
         "ref": d.ref,
         "no_basis": plain(d.no_basis),
+        "lots": [_lot(lot) for lot in row.lots],
         "display": {
             "proceeds": cents_text(row.proceeds),
             "cost": cents_text(row.cost),
             "gain": cents_text(row.gain),
         },
     }
+
+
+def _lot(lot: LotMatch) -> dict[str, Any]:
+    """One part of a lot consumed by a disposal: the audit trail back to the acquisition."""
+    return {
+        "lot_ref": lot.lot_ref,
+        "acquired": None if lot.acquired is None else utc_ms_text(lot.acquired),
+        "acquired_date": None if lot.acquired_date is None else iso_date(lot.acquired_date),
+        "amount": plain(lot.amount),
+        "cost": plain(lot.cost),
+        "account": lot.account,
+    }
+
+
+def _integrity(report: IntegrityReport | None) -> dict[str, Any] | None:
+    """The holdings check: balances compared, unexplained differences, explained ones; null when not run."""
+    if report is None:
+        return None
+    return {"checked": report.checked, "differences": report.differences, "explained": report.explained,
+            "passed": report.passed}
 
 
 def _columns(totals: ColumnTotals) -> dict[str, str]:

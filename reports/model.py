@@ -9,6 +9,10 @@ lists them, and computes two kinds of figures once, so that the PDF, HTML, CSV a
   A gain on a row is its rounded proceeds minus its rounded cost, so each line and each Form 8949 part
   adds up on paper. The difference to the exact totals is at most a cent per row, and the report says so.
 
+Each disposal row carries the lots it consumed (``DisposalRow.lots``, the engine's matches): the audit trail
+from a line of the form back to the acquisitions behind its cost. The jurisdiction's summary covers the year's
+gains and income; the holdings check (``taxsync.integrity``), when the caller ran it, travels with the model.
+
 All dataclasses here are plain frozen records; ``build_report_model`` is the only place that computes.
 """
 
@@ -20,8 +24,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from reports.formatting import decimal_sum, round_cents
-from taxsync.problems import Problem, Severity
-from taxsync.tax.records import Disposal, Holding, Income, TaxResult, Term
+from taxsync.integrity import IntegrityReport
+from taxsync.problems import Problem, ProblemKind, Severity
+from taxsync.tax.records import Disposal, Holding, Income, LotMatch, TaxResult, Term
 from taxsync.tax.summary import SUMMARIES, Summary
 
 # Errors first: the first thing a reader must see is what could make the figures wrong.
@@ -56,7 +61,8 @@ class DisposalRow:
     """A disposal with its display figures: proceeds and cost rounded to cents, gain = their difference.
 
     ``exact_gain`` is the unrounded proceeds minus cost. ``acquired_text`` is empty when ``record.acquired``
-    is a date, else ``"various"`` or ``"unknown"``.
+    is a date, else ``"various"`` or ``"unknown"``. ``lots`` are the parts of lots the disposal consumed, whose
+    amounts and costs add up to the disposal's (a part with an empty ``lot_ref`` had no known acquisition).
     """
 
     record: Disposal
@@ -65,6 +71,7 @@ class DisposalRow:
     gain: Decimal
     exact_gain: Decimal
     acquired_text: str
+    lots: tuple[LotMatch, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +137,16 @@ class ReportModel:
     income_total: Decimal  # sum of the rounded valued income rows
     holdings_cost_total: Decimal  # sum of the rounded holding costs
     problem_counts: tuple[tuple[Severity, int], ...]  # every severity, in SEVERITY_ORDER
-    summary: Summary  # the jurisdiction's taxable gain and the rules applied
+    summary: Summary  # the jurisdiction's taxable gain and income, and the rules applied
+    integrity: IntegrityReport | None = None  # the holdings check, when the caller ran it
 
 
-def build_report_model(result: TaxResult, ctx: ReportContext) -> ReportModel:
-    """Select the period's rows of ``result``, order them and compute exact and display totals."""
+def build_report_model(
+    result: TaxResult, ctx: ReportContext, integrity: IntegrityReport | None = None
+) -> ReportModel:
+    """Select the period's rows of ``result``, order them and compute exact and display totals.
+
+    ``integrity`` is the outcome of the holdings check; its problems are expected among ``result.problems``."""
     start, end = ctx.period_start, ctx.period_end
     disposals = sorted(
         (d for d in result.disposals if start <= d.disposed <= end),
@@ -149,12 +161,14 @@ def build_report_model(result: TaxResult, ctx: ReportContext) -> ReportModel:
     long_term = _form_part(Term.LONG, rows)
     income_rows = tuple(IncomeRow(record=i, value=None if i.value is None else round_cents(i.value)) for i in income)
     holding_rows = tuple(HoldingRow(record=h, cost=round_cents(h.cost)) for h in result.holdings)
+    summary = SUMMARIES.get(ctx.jurisdiction, SUMMARIES["generic"])(disposals, income, ctx.period_end)
+    problems = (*result.problems, *_income_gap(summary, income))
     return ReportModel(
         context=ctx,
         disposals=rows,
         income=income_rows,
         holdings=holding_rows,
-        problems=tuple(sorted(result.problems, key=lambda p: SEVERITY_ORDER.index(p.severity))),
+        problems=tuple(sorted(problems, key=lambda p: SEVERITY_ORDER.index(p.severity))),
         totals=_exact_totals(disposals, income),
         short_term=short_term,
         long_term=long_term,
@@ -162,10 +176,27 @@ def build_report_model(result: TaxResult, ctx: ReportContext) -> ReportModel:
         income_total=decimal_sum([r.value for r in income_rows if r.value is not None]),
         holdings_cost_total=decimal_sum([r.cost for r in holding_rows]),
         problem_counts=tuple(
-            (severity, sum(1 for p in result.problems if p.severity == severity)) for severity in SEVERITY_ORDER
+            (severity, sum(1 for p in problems if p.severity == severity)) for severity in SEVERITY_ORDER
         ),
-        summary=SUMMARIES.get(ctx.jurisdiction, SUMMARIES["generic"])(disposals, ctx.period_end),
+        summary=summary,
+        integrity=integrity,
     )
+
+
+def _income_gap(summary: Summary, income: Iterable[Income]) -> tuple[Problem, ...]:
+    """One problem for the figure on the return when receipts of the period have no value (each receipt has
+    its own missing-price problem; this one says what it does to the taxable income)."""
+    if not summary.income_unvalued:
+        return ()
+    first = next(i for i in income if i.value is None)
+    count = summary.income_unvalued
+    return (Problem(
+        ProblemKind.MISSING_PRICE, Severity.ERROR,
+        f"{count} income receipt{'s' if count != 1 else ''} of the period {'have' if count != 1 else 'has'} no "
+        f"known value and {'are' if count != 1 else 'is'} left out of the taxable income, which is too low "
+        f"until {'they are' if count != 1 else 'it is'} valued: add the value (Net Worth) in the source rows and "
+        "report again",
+        first.ref),)
 
 
 def acquired_text(disposal: Disposal) -> str:
@@ -187,7 +218,18 @@ def _disposal_row(disposal: Disposal) -> DisposalRow:
         gain=decimal_sum([proceeds, cost.copy_negate()]),
         exact_gain=decimal_sum([disposal.proceeds, disposal.cost.copy_negate()]),
         acquired_text=acquired_text(disposal),
+        lots=_lots(disposal),
     )
+
+
+def _lots(disposal: Disposal) -> tuple[LotMatch, ...]:
+    """The disposal's matches, completed so that they add up to it: units with no known acquisition that have
+    no match of their own (UK Section 104 rows list only the pool's part) get one, at zero cost."""
+    matched = decimal_sum([m.amount for m in disposal.matches])
+    unmatched = disposal.amount - matched
+    if 0 < unmatched <= disposal.no_basis:
+        return (*disposal.matches, LotMatch("", None, None, unmatched, Decimal(0), disposal.account))
+    return tuple(disposal.matches)
 
 
 def _form_part(term: Term, rows: Iterable[DisposalRow]) -> FormPart:

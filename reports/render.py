@@ -49,6 +49,7 @@ def environment(jurisdiction: str) -> Environment:
         form_date=lambda day: form_date(day, jurisdiction),
         timestamp=timestamp_text,
         words=_words,
+        sentence=_sentence,
     )
     return env
 
@@ -69,3 +70,8 @@ def render_document(model: ReportModel, medium: Medium) -> str:
 def _words(code: str) -> str:
     """``missing_cost_basis`` -> ``missing cost basis``."""
     return str(code).replace("_", " ")
+
+
+def _sentence(text: str) -> str:
+    """The first letter upper case, the rest as written (Jinja's ``capitalize`` would lower "Rev. Rul.")."""
+    return text[:1].upper() + text[1:]

@@ -25,6 +25,7 @@ class ProblemKind(StrEnum):
     UNKNOWN_LABEL = "unknown_label"
     UNSUPPORTED = "unsupported"
     DUPLICATE_SUSPICION = "duplicate_suspicion"
+    INTEGRITY = "integrity"  # the holdings check: lots and ledger balances disagree (taxsync.integrity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from reports import ReportContext, build_report_model, write_report
 from taxsync.assets import FIAT
 from taxsync.db import Account
 from taxsync.errors import UsageError
+from taxsync.integrity import check_holdings
 from taxsync.ledger.store import load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import match_transfers
 from taxsync.prices.valuation import value_ledger
@@ -138,13 +139,23 @@ def build_report(
     result = analyze(ws, settings, through=end)
     with Session(ws.engine) as session:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
+        transactions, _ = load_ledger(session)
+    # The holdings check counts the units again from the ledger, without the engine (taxsync.integrity); its
+    # transfers are the ones analyze() matched.
+    _, transfers = match_transfers(transactions)
+    integrity = check_holdings(
+        transactions, transfers, result.holdings, period_end=end,
+        zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
+        per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
+    )
+    result = replace(result, problems=(*result.problems, *integrity.problems))
     context = ReportContext(
         workspace=settings.name, jurisdiction=settings.jurisdiction, jurisdiction_name=rules.name,
         tax_year=rules.year_label(year_end), period_start=start, period_end=end, currency=settings.currency,
         method=settings.method, tracking=settings.tracking, timezone=settings.timezone, accounts=accounts,
         generated_at=datetime.now(UTC), version=taxsync.__version__, notes=methodology(settings, rules),
     )
-    return write_report(build_report_model(result, context), out, formats)
+    return write_report(build_report_model(result, context, integrity), out, formats)
 
 
 def holdings(ws: Workspace, *, at: date | None = None) -> tuple[Holding, ...]:

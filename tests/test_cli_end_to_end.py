@@ -29,7 +29,8 @@ def test_init_import_report(cli, home: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = cli("report", "--year", "2024", "--format", "pdf,csv,json", "--out", out, "--home", home)
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["taxsync-us-2024-fifo-form8949.csv", "taxsync-us-2024-fifo-holdings.csv",
+    assert names == ["taxsync-us-2024-fifo-audit-trail.csv", "taxsync-us-2024-fifo-form8949.csv",
+                     "taxsync-us-2024-fifo-holdings.csv",
                      "taxsync-us-2024-fifo-income.csv", "taxsync-us-2024-fifo.json", "taxsync-us-2024-fifo.pdf"]
     assert "taxsync-us-2024-fifo.pdf" in result.output
 

@@ -40,7 +40,10 @@ def disposal(
     account: str = "binance-main",
     no_basis: str = "0",
     hour: int = 12,
+    matches: tuple[LotMatch, ...] = (),
 ) -> Disposal:
+    """A disposal; it consumed one lot (``<ref>-lot``, none known when ``acquired`` is None) unless ``matches``
+    says which."""
     match = LotMatch(
         lot_ref=f"{ref}-lot" if acquired else "",
         acquired=ts(acquired) if acquired else None,
@@ -61,7 +64,7 @@ def disposal(
         cost=D(cost),
         term=term,
         rule="fifo",
-        matches=(match,),
+        matches=matches or (match,),
         no_basis=D(no_basis),
     )
 

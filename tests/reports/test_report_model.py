@@ -6,16 +6,19 @@ Figures are worked out by hand from the sample in conftest.py (calendar 2024, US
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
 
-from reports import ReportModel
+from reports import ReportModel, build_report_model
 from reports.formatting import cents_text, money_display, plain, round_cents
 from reports.model import ACQUIRED_UNKNOWN, ACQUIRED_VARIOUS
-from taxsync.problems import Severity
-from taxsync.tax.records import TaxResult, Term
+from taxsync.integrity import IntegrityReport
+from taxsync.problems import ProblemKind, Severity
+from taxsync.tax.records import LotMatch, TaxResult, Term
+from tests.reports.conftest import disposal, sample_context
 
 
 def test_period_keeps_rows_dated_inside_it_both_ends_included(model: ReportModel) -> None:
@@ -88,14 +91,50 @@ def test_acquired_is_a_date_various_or_unknown(model: ReportModel) -> None:
 
 def test_holdings_are_kept_as_given_and_problems_all_kept_errors_first(model: ReportModel, result: TaxResult) -> None:
     assert tuple(row.record for row in model.holdings) == result.holdings
-    assert sorted(model.problems, key=repr) == sorted(result.problems, key=repr)
+    gap = [p for p in model.problems if p not in result.problems]  # the unvalued airdrop, for the return
+    assert sorted(model.problems, key=repr) == sorted([*result.problems, *gap], key=repr)
     assert [p.severity for p in model.problems] == [
+        Severity.ERROR,
         Severity.ERROR,
         Severity.ERROR,
         Severity.WARNING,
         Severity.INFO,
     ]
-    assert model.problem_counts == ((Severity.ERROR, 2), (Severity.WARNING, 1), (Severity.INFO, 1))
+    assert model.problem_counts == ((Severity.ERROR, 3), (Severity.WARNING, 1), (Severity.INFO, 1))
+
+
+def test_unvalued_income_is_a_problem_for_the_taxable_income_not_a_silent_zero(model: ReportModel) -> None:
+    assert model.summary.income_unvalued == 1
+    assert model.summary.taxable_income == D("163.465")  # US: the valued receipts of the period, all ordinary
+    (gap,) = [p for p in model.problems if "taxable income" in p.message]
+    assert (gap.kind, gap.severity, gap.source) == (ProblemKind.MISSING_PRICE, Severity.ERROR, "binance-main/21")
+    assert gap.message.startswith("1 income receipt of the period has no known value")
+    assert "1 receipt without a known value is not included" in model.summary.rules["income_unvalued"]
+
+
+def test_no_gap_problem_when_every_receipt_is_valued(make_model: Callable[..., ReportModel], result: TaxResult) -> None:
+    valued = replace(result, income=tuple(i for i in result.income if i.value is not None))
+    model = make_model(valued)
+    assert model.summary.income_unvalued == 0 and "income_unvalued" not in model.summary.rules
+    assert not [p for p in model.problems if "taxable income" in p.message]
+
+
+def test_each_disposal_row_carries_the_lots_it_consumed(model: ReportModel) -> None:
+    for row in model.disposals:
+        assert row.lots == row.record.matches and row.lots
+        assert sum((lot.amount for lot in row.lots), D(0)) == row.record.amount
+        assert sum((lot.cost for lot in row.lots), D(0)) == row.record.cost
+    by_ref = {row.record.ref: row for row in model.disposals}
+    assert by_ref["binance-main/2"].lots[0].lot_ref == "binance-main/2-lot"
+    assert by_ref["coinbase/7"].lots[0].lot_ref == ""  # no known acquisition
+
+
+def test_integrity_is_absent_unless_the_caller_ran_it(
+    make_model: Callable[..., ReportModel], model: ReportModel, result: TaxResult
+) -> None:
+    assert model.integrity is None
+    checked = IntegrityReport(checked=3, differences=0, explained=1)
+    assert build_report_model(result, sample_context(), checked).integrity is checked
 
 
 def test_empty_result_gives_zero_totals(make_model: Callable[..., ReportModel]) -> None:
@@ -149,3 +188,14 @@ def test_money_display_groups_thousands_and_puts_losses_in_parentheses() -> None
     assert money_display(D("1234567.891")) == "1,234,567.89"
     assert money_display(D("-12.5")) == "(12.50)"
     assert money_display(D("-0.001")) == "0.00"
+
+
+def test_lots_are_completed_with_the_units_no_acquisition_covered(
+    make_model: Callable[..., ReportModel], result: TaxResult
+) -> None:
+    # A UK Section 104 row with a shortfall: 3 units sold, the pool covered 2 (its only match), 1 had no basis.
+    pool = LotMatch("section 104 pool", None, None, D("2"), D("50"), "all")
+    row = disposal("kraken/30", "TOK", "3", date(2024, 5, 1), None, "90", "50", Term.SHORT, account="kraken",
+                   no_basis="1", matches=(pool,))
+    model = make_model(replace(result, disposals=(row,)))
+    assert model.disposals[0].lots == (pool, LotMatch("", None, None, D("1"), D("0"), "kraken"))

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pypdf
 import pytest
 
-from reports.pdf_writer import ResourceRefused, make_url_fetcher, resolve_resource
+from reports import build_report_model
+from reports.pdf_writer import ResourceRefused, make_url_fetcher, resolve_resource, write_pdf
+from taxsync.integrity import IntegrityReport
+from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.resources import templates_dir
+from taxsync.tax.records import TaxResult
+from tests.reports.conftest import income, sample_context
 
 
 def page_texts(path: Path) -> list[str]:
@@ -43,8 +50,38 @@ def test_first_page_has_the_period_and_the_totals(pdf_path: Path) -> None:
         "11,487.51",
         "3,100.01",
         "163.47",
+        "Taxable income",
+        "Schedule 1: other income",
+        "Taxable income incomplete",
+        "Holdings check",
+        "not run",
     ):
         assert text in first, text
+
+
+def test_summary_page_says_when_the_holdings_check_failed(result: TaxResult, tmp_path: Path) -> None:
+    problem = Problem(ProblemKind.INTEGRITY, Severity.ERROR, "holdings check failed, BTC in all accounts", "all/BTC")
+    failed = replace(result, problems=(*result.problems, problem))
+    model = build_report_model(failed, sample_context(), IntegrityReport(5, 1, 0, (problem,)))
+    texts = page_texts(write_pdf(model, tmp_path)[0])
+    first = " ".join(texts[0].split())
+    assert "Holdings check failed: 1 balance in the ledger differs from the cost-basis lots" in first
+    assert "FAILED (1 of 5 balances differ from the lots, see Problems)" in first
+    assert "holdings check failed, BTC in all accounts" in " ".join(" ".join(texts[1:]).split())
+
+
+@pytest.mark.parametrize(("values", "taxable"), [(("200", "55.99"), "0.00"), (("200", "56"), "256.00")])
+def test_german_summary_page_applies_the_256_euro_cliff_to_income(
+    values: tuple[str, str], taxable: str, tmp_path: Path
+) -> None:
+    receipts = tuple(income(f"kraken/{i}", "ETH", "1", v, "staking", date(2024, 3, 1 + i), "kraken")
+                     for i, v in enumerate(values))
+    model = build_report_model(TaxResult((), receipts, (), ()), sample_context(
+        jurisdiction="de", jurisdiction_name="Germany", currency="EUR", timezone="Europe/Berlin"))
+    first = " ".join(page_texts(write_pdf(model, tmp_path)[0])[0].split())
+    assert f"Taxable income {taxable}" in first
+    assert "Anlage SO: income from other services (§22 Nr. 3 EStG)" in first
+    assert "EUR 256 a year for §22 Nr. 3 income" in first
 
 
 def test_every_page_has_the_running_header_and_page_numbers(pdf_path: Path) -> None:

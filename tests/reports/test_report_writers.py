@@ -6,16 +6,25 @@ import csv
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
-from reports import WRITERS, ReportModel, write_report
-from reports.csv_writer import FORM8949_HEADER
+from reports import WRITERS, ReportModel, build_report_model, write_report
+from reports.csv_writer import AUDIT_TRAIL_HEADER, FORM8949_HEADER
+from reports.formatting import round_cents
 from reports.html_writer import write_html
 from reports.json_writer import render_json
 from reports.safe import neutralise
+from taxsync import service
+from taxsync.integrity import IntegrityReport
+from taxsync.tax.records import LotMatch, TaxResult, Term
+from tests.conftest import SAMPLE
+from tests.reports.conftest import disposal as make_disposal
+from tests.reports.conftest import sample_context
 
 FORMULA = '=HYPERLINK("http://x")'
 SCRIPT = "<script>alert(1)</script>"
@@ -75,9 +84,12 @@ def test_json_amounts_are_exact_decimal_strings_without_exponent(model: ReportMo
         "income": "163.465",
         "income_unvalued": 1,
         "taxable_gain": "14587.51",  # US: short + long net, no exemption
+        "taxable_income": "163.465",  # US: all valued income of the period is ordinary income
     }
     assert doc["rules"]["jurisdiction"] == "us" and "IRC §1222" in doc["rules"]["holding_period"]
-    assert [line["amount"] for line in doc["return_lines"]] == ["11487.501", "3100.009"]
+    assert [line["amount"] for line in doc["return_lines"]] == ["11487.501", "3100.009", "163.465"]
+    assert "Rev. Rul. 2023-14" in doc["rules"]["income"] and doc["rules"]["income_unvalued"].startswith("1 receipt")
+    assert doc["integrity"] is None  # not run for a hand-built result
     btc, various, unknown, eth, shib = doc["disposals"]
     assert (
         btc.items()
@@ -107,8 +119,29 @@ def test_json_amounts_are_exact_decimal_strings_without_exponent(model: ReportMo
         "message": FORMULA,
         "source": "coinbase/7",
     }
-    assert doc["problem_counts"] == {"error": 2, "warning": 1, "info": 1}
+    assert doc["problem_counts"] == {"error": 3, "warning": 1, "info": 1}  # one for the unvalued income
     assert "E+" not in render_json(model) and "E-" not in render_json(model)
+
+
+def test_json_disposals_list_the_lots_they_consumed_adding_up_to_amount_and_cost(model: ReportModel) -> None:
+    doc = json.loads(render_json(model))
+    for row in doc["disposals"]:
+        assert row["lots"], row["ref"]
+        assert sum(D(lot["amount"]) for lot in row["lots"]) == D(row["amount"])
+        assert sum(D(lot["cost"]) for lot in row["lots"]) == D(row["cost"])
+    btc = doc["disposals"][0]
+    assert btc["lots"] == [{"lot_ref": "binance-main/2-lot", "acquired": "2024-01-10T12:00:00.000Z",
+                            "acquired_date": "2024-01-10", "amount": "0.5", "cost": "20000.004",
+                            "account": "binance-main"}]
+    unknown = doc["disposals"][2]
+    assert unknown["lots"] == [{"lot_ref": "", "acquired": None, "acquired_date": None, "amount": "10",
+                                "cost": "0", "account": "-cmd"}]
+
+
+def test_json_integrity_when_the_check_ran(result: TaxResult) -> None:
+    model = build_report_model(result, sample_context(), IntegrityReport(checked=4, differences=1, explained=2))
+    assert json.loads(render_json(model))["integrity"] == {
+        "checked": 4, "differences": 1, "explained": 2, "passed": False}
 
 
 def test_every_json_amount_parses_back_to_the_exact_decimal(model: ReportModel) -> None:
@@ -128,6 +161,7 @@ def test_form8949_csv_columns_and_rows(model: ReportModel, tmp_path: Path) -> No
         "taxsync-us-2024-fifo-form8949.csv",
         "taxsync-us-2024-fifo-income.csv",
         "taxsync-us-2024-fifo-holdings.csv",
+        "taxsync-us-2024-fifo-audit-trail.csv",
     ]
     header, *rows = read_csv(paths[0])
     assert header == list(FORM8949_HEADER)
@@ -165,8 +199,44 @@ def test_form8949_csv_columns_and_rows(model: ReportModel, tmp_path: Path) -> No
     assert raw.count(b"\r\n") == len(rows) + 1 and b"\n" not in raw.replace(b"\r\n", b"")
 
 
+def test_audit_trail_csv_has_a_row_per_disposal_and_lot_adding_back_to_the_disposal(
+    model: ReportModel, tmp_path: Path
+) -> None:
+    form_path, _, _, audit_path = WRITERS["csv"](model, tmp_path)
+    header, *rows = read_csv(audit_path)
+    assert header == list(AUDIT_TRAIL_HEADER) == [
+        "Disposal Line", "Disposal Reference", "Asset", "Date Disposed", "Lot Reference", "Date Acquired", "Amount",
+        "Cost", "Account"]
+    assert rows[0] == ["1", "binance-main/2", "BTC", "2024-03-15", "binance-main/2-lot", "2024-01-10", "0.5",
+                       "20000.004", "binance-main"]
+    assert rows[2] == ["3", "coinbase/7", SCRIPT, "2024-12-31", "", "", "10", "0", "'-cmd"]  # unknown, neutralised
+    assert rows[1][2] == "'" + FORMULA
+    _, *form_rows = read_csv(form_path)
+    for line, form_row in enumerate(form_rows, start=1):  # each Form 8949 line adds up from its lots
+        lots = [r for r in rows if r[0] == str(line)]
+        assert lots and {r[1] for r in lots} == {form_row[10]}
+        assert sum(D(r[6]) for r in lots) == D(form_row[0].split(" ")[0])
+        assert round_cents(sum((D(r[7]) for r in lots), D(0))) == D(form_row[4])
+    for row in model.disposals:  # and exactly, against the model
+        line = str(model.disposals.index(row) + 1)
+        assert sum(D(r[7]) for r in rows if r[0] == line) == row.record.cost
+        assert sum(D(r[6]) for r in rows if r[0] == line) == row.record.amount
+
+
+def test_audit_trail_splits_a_disposal_over_several_lots(make_model: Callable[..., ReportModel],
+                                                         result: TaxResult, tmp_path: Path) -> None:
+    split = make_disposal("binance-main/3", FORMULA, "100", date(2024, 4, 2), None, "100.00", "112.50", Term.SHORT,
+                          matches=(LotMatch("kraken/1", None, date(2023, 1, 2), D("60"), D("70.25"), "kraken"),
+                                   LotMatch("kraken/5", None, date(2023, 8, 9), D("40"), D("42.25"), "kraken")))
+    model = make_model(replace(result, disposals=tuple(split if d.ref == split.ref else d for d in result.disposals)))
+    rows = [r for r in read_csv(WRITERS["csv"](model, tmp_path)[3])[1:] if r[1] == "binance-main/3"]
+    assert [(r[0], r[4], r[5], r[6], r[7]) for r in rows] == [
+        ("2", "kraken/1", "2023-01-02", "60", "70.25"), ("2", "kraken/5", "2023-08-09", "40", "42.25")]
+    assert sum(D(r[7]) for r in rows) == D("112.50")
+
+
 def test_income_and_holdings_csv(model: ReportModel, tmp_path: Path) -> None:
-    _, income_path, holdings_path = WRITERS["csv"](model, tmp_path)
+    _, income_path, holdings_path, _ = WRITERS["csv"](model, tmp_path)
     header, *rows = read_csv(income_path)
     assert header == ["Date", "Asset", "Amount", "Value", "Kind", "Account", "Reference"]
     assert rows[0] == ["2024-02-01", "ETH", "0.01", "123.46", "staking", "kraken", "kraken/20"]
@@ -238,6 +308,13 @@ def test_html_is_self_contained_and_escapes_hostile_text(model: ReportModel, tmp
         "various".upper(),
         "UNKNOWN",
         "not valued",
+        "Taxable income",
+        "163.47",
+        "Rev. Rul. 2023-14",
+        "Taxable income incomplete",
+        "Holdings check",
+        "not run",
+        "disposals[].lots",
     ):
         assert text in html, text
 
@@ -267,6 +344,7 @@ def test_write_report_names_files_and_creates_the_folder(model: ReportModel, tmp
         "taxsync-us-2024-fifo-form8949.csv",
         "taxsync-us-2024-fifo-income.csv",
         "taxsync-us-2024-fifo-holdings.csv",
+        "taxsync-us-2024-fifo-audit-trail.csv",
         "taxsync-us-2024-fifo.html",
     ]
     assert sorted(os.listdir(out)) == sorted(p.name for p in paths)  # no temporary files left behind
@@ -309,3 +387,25 @@ def test_write_report_accepts_a_comma_separated_string(model: ReportModel, tmp_p
 
 def test_registry_has_the_four_formats() -> None:
     assert set(WRITERS) == {"json", "csv", "pdf", "html"}
+
+
+# --- a real workspace: the audit trail adds up ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("jurisdiction", "year"), [("us", "2024"), ("uk", "2024-25"), ("ca", "2024")])
+def test_workspace_audit_trail_adds_up_to_every_disposal_in_json_and_csv(
+    workspace, jurisdiction: str, year: str, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    service.import_files(workspace, [SAMPLE / "coinbase.csv"], account="coinbase")
+    service.import_files(workspace, [SAMPLE / "ledger.csv"], account="ledger")
+    paths = {p.name.rsplit("-", 1)[-1]: p for p in service.build_report(
+        workspace, year=year, jurisdiction=jurisdiction, formats=("json", "csv"), out=tmp_path)}
+    disposals = json.loads(next(p for n, p in paths.items() if n.endswith(".json")).read_text())["disposals"]
+    assert disposals
+    _, *audit = read_csv(paths["trail.csv"])
+    for line, row in enumerate(disposals, start=1):
+        assert sum(D(lot["amount"]) for lot in row["lots"]) == D(row["amount"]), row
+        assert sum(D(lot["cost"]) for lot in row["lots"]) == D(row["cost"]), row
+        lots = [r for r in audit if r[0] == str(line)]
+        assert [(r[1], r[4], D(r[6]), D(r[7])) for r in lots] == [
+            (row["ref"], lot["lot_ref"], D(lot["amount"]), D(lot["cost"])) for lot in row["lots"]]

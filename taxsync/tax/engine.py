@@ -83,7 +83,8 @@ class _Books:
         self.new_pool = POOLS.get(rules.method)
         self.deferred = DEFERRED[rules.method]() if rules.method in DEFERRED else None
         self.pools: dict[tuple[str, str], Pool] = {}
-        self.per_wallet = rules.tracking == "per-wallet"
+        # UK pooling has one pool per token whatever the wallet (CRYPTO22200): tracking does not apply to it.
+        self.per_wallet = rules.tracking == "per-wallet" and self.deferred is None
         # Units per (asset, account), kept only while a switch to per-wallet tracking lies ahead.
         self.counting = rules.tracking == "universal" and rules.per_wallet_from is not None and not self.deferred
         self.balances: dict[tuple[str, str], Decimal] = {}

@@ -156,3 +156,20 @@ def test_a_deposit_without_a_cost_is_zero_and_its_sale_is_flagged() -> None:
     assert [(d.cost, d.gain) for d in result.disposals] == [(D(0), D(15000))]
     assert [m.unknown for m in result.disposals[0].matches] == [D("0.5")]
     assert [p.kind for p in result.problems] == [ProblemKind.UNMATCHED_DEPOSIT, ProblemKind.MISSING_COST_BASIS]
+
+
+def test_uk_pooling_keeps_one_pool_per_token_even_when_per_wallet_is_asked() -> None:
+    """HMRC pools a token across all wallets (CRYPTO22200): a move between wallets changes nothing, per-wallet
+    tracking or not. Buy 10 for £100, move them, sell 10 for £150 the next week: gain £50 from the pool."""
+    uk = JURISDICTIONS["uk"]
+    zone = ZoneInfo(uk.timezone)
+    rules = Rules(Asset("GBP"), "uk-pooling", zone, uk.term, FIAT, tracking="per-wallet")
+    bought = (ValuedLeg(Asset("GBP"), D(-100), Role.OUT, D(100)), ValuedLeg(Asset("ETH"), D(10), Role.IN, D(100)))
+    sold = (ValuedLeg(Asset("ETH"), D(-10), Role.OUT, D(150)), ValuedLeg(Asset("GBP"), D(150), Role.IN, D(150)))
+    moved = (ValuedLeg(Asset("ETH"), D(10), Role.IN, None),)
+    events = [Event("buy", "exchange", at("2024-05-01", zone=zone), EventKind.TRADE, bought),
+              Event("move", "exchange", at("2024-05-02", zone=zone), EventKind.TRANSFER, moved, to_account="wallet"),
+              Event("sell", "wallet", at("2024-05-09", zone=zone), EventKind.TRADE, sold)]
+    result = compute(events, rules)
+    assert [(d.rule, d.cost, d.gain) for d in result.disposals] == [("section-104", D(100), D(50))]
+    assert result.problems == ()

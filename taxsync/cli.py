@@ -197,4 +197,4 @@ def main() -> None:
     app()
 
 
-from taxsync import cli_accounts  # noqa: E402,F401  (registers `account` and `import`)
+from taxsync import cli_accounts, cli_transfers  # noqa: E402,F401  (register `account`, `import`, `transfers`)

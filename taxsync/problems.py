@@ -26,6 +26,7 @@ class ProblemKind(StrEnum):
     UNSUPPORTED = "unsupported"
     DUPLICATE_SUSPICION = "duplicate_suspicion"
     INTEGRITY = "integrity"  # the holdings check: lots and ledger balances disagree (taxsync.integrity)
+    IGNORED_MANUAL_ENTRY = "ignored_manual_entry"  # a transfer link or deposit cost that no longer fits the ledger
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,13 @@ from taxsync.db import Account
 from taxsync.errors import UsageError
 from taxsync.integrity import check_holdings
 from taxsync.ledger.store import load_ledger, rebuild_ledger
-from taxsync.ledger.transfers import match_transfers
+from taxsync.ledger.transfers import link_problems, match_transfers
 from taxsync.prices.valuation import value_ledger
 from taxsync.problems import Problem
 from taxsync.tax.engine import Rules, compute
 from taxsync.tax.jurisdictions import JURISDICTIONS, Jurisdiction
 from taxsync.tax.records import Holding, TaxResult
+from taxsync.transfer_review import load_decisions
 from taxsync.types import Asset, day_start
 from taxsync.workspace import Settings, Workspace, with_overrides
 
@@ -81,13 +82,17 @@ def analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -
     rules = rules_for(settings, jurisdiction)
     with Session(ws.engine) as session:
         transactions, ledger_problems = load_ledger(session)
-    remaining, transfers = match_transfers(transactions)  # over all time: a move may straddle the period end
-    events, price_problems = value_ledger(remaining, transfers, rules.currency, FIAT)
+        decisions = load_decisions(session)  # the user's manual links, unlinks and deposit costs
+    # over all time: a move may straddle the period end
+    remaining, transfers = match_transfers(transactions, links=decisions.links, unlinks=decisions.unlinks)
+    link_issues = link_problems(transactions, decisions.links, decisions.unlinks)
+    events, price_problems = value_ledger(remaining, transfers, rules.currency, FIAT, decisions.costs)
     if through is not None:
         end = day_start(through + timedelta(days=1), rules.zone)
         events = [event for event in events if event.timestamp < end]
     result = compute(events, rules)
-    problems: list[Problem] = [*ledger_problems, *price_problems, *result.problems]
+    problems: list[Problem] = [*ledger_problems, *decisions.problems, *link_issues, *price_problems,
+                               *result.problems]
     return replace(result, problems=tuple(problems))
 
 

@@ -142,3 +142,41 @@ class LedgerProblem(Base):
     severity: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(300))
+
+
+class TransferLink(Base):
+    """A decision of the user about one withdrawal and one deposit: ``link`` pairs them as a transfer whatever
+    the matching rules say, ``unlink`` never pairs them. The newest row for a pair is the one that counts.
+
+    Rows name the transactions by a stable key (account name, raw-record stream and external id), not by
+    transaction id: the ledger is rebuilt on every import, these rows never are, so there is no foreign key.
+    The refs are what the user typed, kept for messages.
+    """
+
+    __tablename__ = "transfer_links"
+    __table_args__ = (Index("ix_transfer_links_pair", "withdrawal_key", "deposit_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    withdrawal_key: Mapped[str] = mapped_column(String(400))
+    deposit_key: Mapped[str] = mapped_column(String(400))
+    withdrawal_ref: Mapped[str] = mapped_column(String(300))
+    deposit_ref: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(10))  # "link" or "unlink"
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class DepositCost(Base):
+    """What the user says the units of a deposit cost in total, for a deposit no transfer accounts for.
+
+    Keyed like ``TransferLink`` (no foreign key: it outlives ledger rebuilds); one row per deposit.
+    """
+
+    __tablename__ = "deposit_costs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deposit_key: Mapped[str] = mapped_column(String(400), unique=True)
+    deposit_ref: Mapped[str] = mapped_column(String(300))
+    cost: Mapped[Decimal] = mapped_column(DecimalText)
+    currency: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[int] = mapped_column(BigInteger)

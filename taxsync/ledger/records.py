@@ -63,4 +63,4 @@ class Transfer:
 
     withdrawal: Transaction
     deposit: Transaction
-    matched_by: str  # "txhash" or "amount and time"
+    matched_by: str  # "txhash", "amount and time" or "manual"

@@ -9,10 +9,10 @@ where the engine needs the value, never a silent zero. Exchange candles and FX r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from taxsync.ledger.records import Transaction, Transfer, TxKind
+from taxsync.ledger.records import Quote, Transaction, Transfer, TxKind
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.records import Event, EventKind, ValuedLeg
 from taxsync.types import Asset, Role, to_datetime
@@ -108,18 +108,41 @@ def _transfer_event(transfer: Transfer, currency: Asset, fiat: frozenset[str]) -
     return event, missing
 
 
+def _deposit_basis(
+    tx: Transaction, costs: Mapping[str, Quote], currency: Asset
+) -> tuple[Decimal | None, Problem | None]:
+    """The cost the user gave for a deposit (``costs`` by ref), if any and if it is in the tax currency."""
+    cost = costs.get(tx.ref) if tx.kind is TxKind.DEPOSIT else None
+    if cost is None or cost.currency == currency:
+        return (cost.amount if cost else None), None
+    return None, Problem(
+        ProblemKind.MISSING_PRICE, Severity.WARNING,
+        f"the cost given for this deposit is {cost.amount} {cost.currency}, not {currency}: it is not used "
+        f"(currencies are not converted yet); set it again in {currency} with `taxsync transfers cost`",
+        tx.ref,
+    )
+
+
 def value_ledger(
     transactions: Iterable[Transaction],
     transfers: Iterable[Transfer],
     currency: Asset,
     fiat: frozenset[str],
+    costs: Mapping[str, Quote] | None = None,
 ) -> tuple[list[Event], list[Problem]]:
-    """Events for the engine, sorted by time, and the valuation problems met on the way."""
+    """Events for the engine, sorted by time, and the valuation problems met on the way.
+
+    ``costs`` are what the user says deposits (by ref) cost in total; such a deposit's event carries it as
+    ``basis``. A deposit that is part of a transfer keeps the basis of the lots that moved instead."""
     events: list[Event] = []
     problems: list[Problem] = []
     for tx in transactions:
         legs, missing = _value_legs(tx, currency, fiat)
-        events.append(Event(tx.ref, tx.account, tx.timestamp, KINDS[tx.kind], tuple(legs), tx.subkind))
+        basis, problem = _deposit_basis(tx, costs or {}, currency)
+        events.append(Event(tx.ref, tx.account, tx.timestamp, KINDS[tx.kind], tuple(legs), tx.subkind,
+                            basis=basis))
+        if problem:
+            problems.append(problem)
         if missing:
             problems.append(_missing_problem(tx, missing, currency))
     for transfer in transfers:

@@ -129,8 +129,8 @@ def _form8949_row(row: DisposalRow) -> list[str]:
         month_first_date(d.disposed),
         cents_text(row.proceeds),
         cents_text(row.cost),
-        "",  # (f) code: adjustments are the preparer's call
-        "",  # (g) adjustment
+        d.adjustment_code,  # (f) code: the rule behind (g), e.g. a superficial loss denied in Canada
+        cents_text(row.adjustment) if d.adjustment else "",  # (g) adjustment
         cents_text(row.gain),
         TERM_LABELS[d.term],
         d.account,

@@ -104,6 +104,8 @@ def _disposal(row: DisposalRow) -> dict[str, Any]:
         "proceeds": plain(d.proceeds),
         "cost": plain(d.cost),
         "gain": plain(row.exact_gain),
+        "adjustment": plain(d.adjustment),
+        "adjustment_code": d.adjustment_code,
         "term": str(d.term),
         "rule": d.rule,
         "account": d.account,
@@ -114,6 +116,7 @@ def _disposal(row: DisposalRow) -> dict[str, Any]:
             "proceeds": cents_text(row.proceeds),
             "cost": cents_text(row.cost),
             "gain": cents_text(row.gain),
+            "adjustment": cents_text(row.adjustment),
         },
     }
 
@@ -127,6 +130,7 @@ def _lot(lot: LotMatch) -> dict[str, Any]:
         "amount": plain(lot.amount),
         "cost": plain(lot.cost),
         "account": lot.account,
+        "unknown_cost": plain(lot.unknown),
     }
 
 

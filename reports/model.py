@@ -58,10 +58,12 @@ class ReportContext:
 
 @dataclass(frozen=True, slots=True)
 class DisposalRow:
-    """A disposal with its display figures: proceeds and cost rounded to cents, gain = their difference.
+    """A disposal with its display figures: proceeds, cost and adjustment rounded to cents, gain = proceeds - cost
+    + adjustment, as Form 8949 column (h) is (d) - (e) + (g).
 
-    ``exact_gain`` is the unrounded proceeds minus cost. ``acquired_text`` is empty when ``record.acquired``
-    is a date, else ``"various"`` or ``"unknown"``. ``lots`` are the parts of lots the disposal consumed, whose
+    ``exact_gain`` is the unrounded proceeds minus cost plus adjustment (a superficial loss denied in Canada).
+    ``acquired_text`` is empty when ``record.acquired`` is a date, else ``"various"`` or ``"unknown"``.
+    ``lots`` are the parts of lots the disposal consumed, whose
     amounts and costs add up to the disposal's (a part with an empty ``lot_ref`` had no known acquisition).
     """
 
@@ -72,6 +74,7 @@ class DisposalRow:
     exact_gain: Decimal
     acquired_text: str
     lots: tuple[LotMatch, ...] = ()
+    adjustment: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,7 @@ class ColumnTotals:
     proceeds: Decimal
     cost: Decimal
     gain: Decimal
+    adjustment: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,14 +215,16 @@ def acquired_text(disposal: Disposal) -> str:
 def _disposal_row(disposal: Disposal) -> DisposalRow:
     proceeds = round_cents(disposal.proceeds)
     cost = round_cents(disposal.cost)
+    adjustment = round_cents(disposal.adjustment)
     return DisposalRow(
         record=disposal,
         proceeds=proceeds,
         cost=cost,
-        gain=decimal_sum([proceeds, cost.copy_negate()]),
-        exact_gain=decimal_sum([disposal.proceeds, disposal.cost.copy_negate()]),
+        gain=decimal_sum([proceeds, cost.copy_negate(), adjustment]),
+        exact_gain=decimal_sum([disposal.proceeds, disposal.cost.copy_negate(), disposal.adjustment]),
         acquired_text=acquired_text(disposal),
         lots=_lots(disposal),
+        adjustment=adjustment,
     )
 
 
@@ -238,6 +244,7 @@ def _form_part(term: Term, rows: Iterable[DisposalRow]) -> FormPart:
         proceeds=decimal_sum([r.proceeds for r in selected]),
         cost=decimal_sum([r.cost for r in selected]),
         gain=decimal_sum([r.gain for r in selected]),
+        adjustment=decimal_sum([r.adjustment for r in selected]),
     )
     return FormPart(term=term, rows=selected, totals=totals)
 
@@ -248,16 +255,18 @@ def _add_columns(parts: Iterable[ColumnTotals]) -> ColumnTotals:
         proceeds=decimal_sum([p.proceeds for p in parts]),
         cost=decimal_sum([p.cost for p in parts]),
         gain=decimal_sum([p.gain for p in parts]),
+        adjustment=decimal_sum([p.adjustment for p in parts]),
     )
 
 
 def _exact_totals(disposals: list[Disposal], income: list[Income]) -> Totals:
     proceeds = decimal_sum([d.proceeds for d in disposals])
     cost = decimal_sum([d.cost for d in disposals])
+    adjustment = decimal_sum([d.adjustment for d in disposals])
     return Totals(
         proceeds=proceeds,
         cost=cost,
-        gain=decimal_sum([proceeds, cost.copy_negate()]),
+        gain=decimal_sum([proceeds, cost.copy_negate(), adjustment]),
         short_term_gain=_gain_sum(d for d in disposals if d.term == Term.SHORT),
         long_term_gain=_gain_sum(d for d in disposals if d.term == Term.LONG),
         income=decimal_sum([i.value for i in income if i.value is not None]),
@@ -266,5 +275,6 @@ def _exact_totals(disposals: list[Disposal], income: list[Income]) -> Totals:
 
 
 def _gain_sum(disposals: Iterable[Disposal]) -> Decimal:
-    """Exact sum of proceeds minus cost (not ``Disposal.gain``, which rounds at the default precision)."""
-    return decimal_sum([v for d in disposals for v in (d.proceeds, d.cost.copy_negate())])
+    """Exact sum of proceeds minus cost plus adjustment (not ``Disposal.gain``, which rounds at the default
+    precision)."""
+    return decimal_sum([v for d in disposals for v in (d.proceeds, d.cost.copy_negate(), d.adjustment)])

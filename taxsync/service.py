@@ -27,7 +27,7 @@ from taxsync.ledger.transfers import link_problems, match_transfers
 from taxsync.prices.valuation import value_ledger
 from taxsync.problems import Problem
 from taxsync.tax.engine import Rules, compute
-from taxsync.tax.jurisdictions import JURISDICTIONS, Jurisdiction
+from taxsync.tax.jurisdictions import JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.records import Holding, TaxResult
 from taxsync.transfer_review import load_decisions
 from taxsync.types import Asset, day_start
@@ -71,6 +71,8 @@ def rules_for(settings: Settings, jurisdiction: Jurisdiction) -> Rules:
         fiat=FIAT,
         tracking=settings.tracking,
         crypto_fee_is_disposal=jurisdiction.crypto_fee_is_disposal,
+        transfer_fee_is_disposal=TRANSFER_FEES[jurisdiction.transfer_fee][0],
+        superficial_loss=jurisdiction.superficial_loss,
         per_wallet_from=day_start(jurisdiction.per_wallet_from, ZoneInfo(settings.timezone))
         if jurisdiction.per_wallet_from else None,
     )
@@ -108,8 +110,13 @@ def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ..
         "Fees: acquisition fees are added to the cost of what was acquired; fees of sales and swaps reduce the "
         "proceeds; a fee paid in crypto is also a disposal of those units at their value.",
         "Transfers: a withdrawal is matched to a deposit into another of your accounts by transaction hash, or "
-        "by the same asset arriving within 7 days for no more than was sent less its network fee; matched "
-        "transfers are not disposals.",
+        "by the same asset arriving within 7 days for no more than was sent less its network fee, or as you "
+        "linked them by hand; matched transfers are not disposals and the units keep their cost and dates. "
+        f"Transfer fees ({jurisdiction.name}): {TRANSFER_FEES[jurisdiction.transfer_fee][1]}.",
+        *(["Superficial losses (ITA s.54): a loss is denied, in proportion, when the same asset was acquired in the "
+           "30 days before or after the sale and is still held 30 days after it; the denied loss is shown as an "
+           "adjustment and added to the cost base of the units held (s.53(1)(f))."]
+          if jurisdiction.superficial_loss else []),
         "Values: a trade's own side in the tax currency, else the value stated in the source file; both sides "
         f"of a crypto-to-crypto trade get the same {settings.currency} value.",
         "Unmatched deposits are treated as acquired at zero cost and unmatched withdrawals as moves to a wallet "
@@ -145,9 +152,10 @@ def build_report(
     with Session(ws.engine) as session:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
         transactions, _ = load_ledger(session)
+        decisions = load_decisions(session)
     # The holdings check counts the units again from the ledger, without the engine (taxsync.integrity); its
-    # transfers are the ones analyze() matched.
-    _, transfers = match_transfers(transactions)
+    # transfers are the ones analyze() matched, the user's links and unlinks included.
+    _, transfers = match_transfers(transactions, links=decisions.links, unlinks=decisions.unlinks)
     integrity = check_holdings(
         transactions, transfers, result.holdings, period_end=end,
         zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,

@@ -97,10 +97,16 @@ def _de(disposals: Sequence[Disposal], period_end: date) -> Summary:
 
 def _ca(disposals: Sequence[Disposal], period_end: date) -> Summary:
     """Schedule 3: half of the net capital gain is taxable (ITA s.38(a)); a net loss becomes half an allowable
-    loss to carry. Superficial losses (s.54) are not yet adjusted here."""
+    loss to carry. Superficial losses (s.54) are already denied in each disposal's gain (its adjustment)."""
     net = _net(disposals)
-    return Summary(net * HALF, {"inclusion_rate": "50% (ITA s.38)", "cost_method": "average cost (ACB)"},
-                   (("Schedule 3: net capital gain or (loss)", net), ("Taxable capital gain (50%)", net * HALF)))
+    denied = sum((d.adjustment for d in disposals), ZERO)
+    return Summary(net * HALF, {
+        "inclusion_rate": "50% (ITA s.38)", "cost_method": "average cost (ACB)",
+        "superficial_loss": "losses denied when the property is bought back within 30 days and still held "
+                            f"(ITA s.54, s.40(2)(g)(i)); CAD {denied} denied this year, added to the ACB of the "
+                            "units held (s.53(1)(f))",
+    }, (("Schedule 3: net capital gain or (loss)", net), ("Superficial losses denied", denied),
+        ("Taxable capital gain (50%)", net * HALF)))
 
 
 def _au(disposals: Sequence[Disposal], period_end: date) -> Summary:

@@ -132,10 +132,10 @@ def test_json_disposals_list_the_lots_they_consumed_adding_up_to_amount_and_cost
     btc = doc["disposals"][0]
     assert btc["lots"] == [{"lot_ref": "binance-main/2-lot", "acquired": "2024-01-10T12:00:00.000Z",
                             "acquired_date": "2024-01-10", "amount": "0.5", "cost": "20000.004",
-                            "account": "binance-main"}]
+                            "account": "binance-main", "unknown_cost": "0"}]
     unknown = doc["disposals"][2]
     assert unknown["lots"] == [{"lot_ref": "", "acquired": None, "acquired_date": None, "amount": "10",
-                                "cost": "0", "account": "-cmd"}]
+                                "cost": "0", "account": "-cmd", "unknown_cost": "0"}]
 
 
 def test_json_integrity_when_the_check_ran(result: TaxResult) -> None:

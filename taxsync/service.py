@@ -22,6 +22,7 @@ from taxsync.assets import FIAT
 from taxsync.db import Account
 from taxsync.errors import UsageError
 from taxsync.integrity import check_holdings
+from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.store import load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import link_problems, match_transfers
 from taxsync.prices.valuation import value_ledger
@@ -78,8 +79,21 @@ def rules_for(settings: Settings, jurisdiction: Jurisdiction) -> Rules:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The engine's result with the ledger and the transfers it was computed from (for the holdings check)."""
+
+    result: TaxResult
+    transactions: list[Transaction]
+    transfers: list[Transfer]
+
+
 def analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -> TaxResult:
     """Run the pipeline over the whole history, up to the end of the local day ``through`` if given."""
+    return _analyze(ws, settings, through=through).result
+
+
+def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -> Analysis:
     jurisdiction = JURISDICTIONS[settings.jurisdiction]
     rules = rules_for(settings, jurisdiction)
     with Session(ws.engine) as session:
@@ -95,7 +109,7 @@ def analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -
     result = compute(events, rules)
     problems: list[Problem] = [*ledger_problems, *decisions.problems, *link_issues, *price_problems,
                                *result.problems]
-    return replace(result, problems=tuple(problems))
+    return Analysis(replace(result, problems=tuple(problems)), transactions, transfers)
 
 
 def _settings(ws: Workspace, jurisdiction: str | None, method: str | None, tracking: str | None = None) -> Settings:
@@ -148,16 +162,14 @@ def build_report(
     except ValueError as error:
         raise UsageError(str(error)) from None
     start, end = rules.period(year_end)
-    result = analyze(ws, settings, through=end)
+    analysis = _analyze(ws, settings, through=end)
+    result = analysis.result
     with Session(ws.engine) as session:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
-        transactions, _ = load_ledger(session)
-        decisions = load_decisions(session)
-    # The holdings check counts the units again from the ledger, without the engine (taxsync.integrity); its
-    # transfers are the ones analyze() matched, the user's links and unlinks included.
-    _, transfers = match_transfers(transactions, links=decisions.links, unlinks=decisions.unlinks)
+    # The holdings check counts the units again from the ledger, without the engine (taxsync.integrity), with
+    # the transfers the analysis matched (the user's links and unlinks included).
     integrity = check_holdings(
-        transactions, transfers, result.holdings, period_end=end,
+        analysis.transactions, analysis.transfers, result.holdings, period_end=end,
         zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
         per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
     )

@@ -29,7 +29,7 @@ from taxsync.prices.valuation import value_ledger
 from taxsync.problems import ProblemKind, Severity
 from taxsync.tax.engine import Rules, compute
 from taxsync.tax.jurisdictions import JURISDICTIONS
-from taxsync.tax.records import Holding, TaxResult
+from taxsync.tax.records import Holding
 from taxsync.types import Asset, Role, TimestampMs, day_start, from_datetime
 from tests.conftest import SAMPLE
 
@@ -294,14 +294,15 @@ def test_the_sample_report_passes_the_check(sample_workspace, tracking: str, tmp
 
 def test_a_planted_difference_fails_the_report(sample_workspace, monkeypatch: pytest.MonkeyPatch,
                                                tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    analyze = service.analyze
+    analyze = service._analyze
 
-    def corrupted(*args: object, **kwargs: object) -> TaxResult:
-        result = analyze(*args, **kwargs)  # type: ignore[arg-type]
+    def corrupted(*args: object, **kwargs: object) -> service.Analysis:
+        analysis = analyze(*args, **kwargs)  # type: ignore[arg-type]
+        result = analysis.result
         held = tuple(replace(h, amount=h.amount - D("0.01")) if h.asset == "ETH" else h for h in result.holdings)
-        return replace(result, holdings=held)
+        return replace(analysis, result=replace(result, holdings=held))
 
-    monkeypatch.setattr(service, "analyze", corrupted)
+    monkeypatch.setattr(service, "_analyze", corrupted)
     paths = service.build_report(sample_workspace, year="2024", formats=("json", "pdf"), out=tmp_path)
     report = json.loads(paths[0].read_text())
     assert report["integrity"] == {"checked": 4, "differences": 1, "explained": 1, "passed": False}

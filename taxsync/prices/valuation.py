@@ -82,14 +82,17 @@ def _missing_problem(tx: Transaction, assets: list[str], currency: Asset) -> Pro
     )
 
 
-def _transfer_event(transfer: Transfer, currency: Asset, fiat: frozenset[str]) -> tuple[Event, list[str]]:
+def _transfer_events(transfer: Transfer, currency: Asset, fiat: frozenset[str]) -> tuple[list[Event], list[str]]:
+    """The move itself, with the sender's fees (and units lost on the way), and, when the receiving account was
+    charged a fee too, a fee-only transfer event on that account at the deposit's time: per wallet, each
+    account pays its own fees."""
     withdrawal, deposit = transfer.withdrawal, transfer.deposit
     out_legs, missing = _value_legs(withdrawal, currency, fiat)
     sent, received = withdrawal.main_leg(), deposit.main_leg()
     assert sent is not None and received is not None  # the matcher only pairs single-leg movements
     gap = abs(sent.amount) - abs(received.amount)
     legs = [*out_legs, ValuedLeg(received.asset, received.amount, Role.IN, None)]
-    legs += [leg for leg in _value_legs(deposit, currency, fiat)[0] if leg.role is Role.FEE]
+    deposit_fees = [leg for leg in _value_legs(deposit, currency, fiat)[0] if leg.role is Role.FEE]
     if gap > 0:  # units lost on the way beyond the recorded fee: an implicit network fee
         whole = _stated_value(withdrawal, currency)
         value = whole * gap / abs(sent.amount) if whole is not None else None
@@ -105,7 +108,12 @@ def _transfer_event(transfer: Transfer, currency: Asset, fiat: frozenset[str]) -
         subkind=transfer.matched_by,
         to_account=deposit.account,
     )
-    return event, missing
+    if not deposit_fees:
+        return [event], missing
+    fees = Event(ref=deposit.ref, account=deposit.account, timestamp=max(deposit.timestamp, withdrawal.timestamp),
+                 kind=EventKind.TRANSFER, legs=tuple(deposit_fees), subkind=transfer.matched_by,
+                 to_account=deposit.account)
+    return [event, fees], missing
 
 
 def _deposit_basis(
@@ -146,8 +154,8 @@ def value_ledger(
         if missing:
             problems.append(_missing_problem(tx, missing, currency))
     for transfer in transfers:
-        event, missing = _transfer_event(transfer, currency, fiat)
-        events.append(event)
+        moved, missing = _transfer_events(transfer, currency, fiat)
+        events += moved
         if missing:
             problems.append(_missing_problem(transfer.withdrawal, missing, currency))
     events.sort(key=lambda event: event.timestamp)  # stable: same-moment events keep the ledger's order

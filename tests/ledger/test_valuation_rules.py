@@ -58,3 +58,27 @@ def test_transfer_event_carries_the_fee_and_the_gap() -> None:
     assert (event.kind, event.account, event.to_account, problems) == (EventKind.TRANSFER, "a", "b", [])
     assert [(leg.amount, leg.role, leg.value) for leg in event.legs if leg.role is Role.FEE] == [
         (D("-0.001"), Role.FEE, D("60.000")), (D("-0.002"), Role.FEE, D("120"))]
+
+
+def test_a_fee_charged_on_the_deposit_is_paid_by_the_receiving_account() -> None:
+    """a buys 1 BTC for $60,000 and sends 0.5 to b; b's exchange keeps 0.01 BTC as a deposit fee. Per wallet the
+    lots must end as the ledger does: a 0.5, b 0.49 (the fee, worth $600 at $60,000, is b's disposal)."""
+    from zoneinfo import ZoneInfo
+
+    from taxsync.tax.engine import Rules, compute
+    from taxsync.tax.jurisdictions import JURISDICTIONS
+
+    buy = tx(TxKind.TRADE, ("USD", "-60000", Role.OUT), ("BTC", "1", Role.IN), ts=0)
+    w = tx(TxKind.WITHDRAWAL, ("BTC", "-0.5", Role.OUT), ts=1000)
+    d = tx(TxKind.DEPOSIT, ("BTC", "0.5", Role.IN), ("BTC", "-0.01", Role.FEE), quote=("30000", "USD"), account="b",
+           ts=2000)
+    events, problems = value_ledger([buy], [Transfer(w, d, "amount and time")], USD, FIAT)
+    assert [(e.kind, e.account) for e in events] == [
+        (EventKind.TRADE, "a"), (EventKind.TRANSFER, "a"), (EventKind.TRANSFER, "b")]
+    us = JURISDICTIONS["us"]
+    result = compute(events, Rules(USD, "fifo", ZoneInfo("UTC"), us.term, FIAT, tracking="per-wallet"))
+    assert [(h.account, h.amount, h.cost) for h in result.holdings] == [
+        ("a", D("0.5"), D("30000")), ("b", D("0.49"), D("29400"))]
+    assert [(d.account, d.amount, d.proceeds, d.cost) for d in result.disposals] == [
+        ("b", D("0.01"), D("600"), D("600"))]
+    assert problems == []

@@ -109,6 +109,12 @@ class QueuePool:
         stays where it is with what is left of it."""
         lots = self._lots
         end = -1 if self._newest_first else 0
+        if lots and lots[end].amount > amount:  # the usual case: part of one lot
+            asset, units, cost, acquired, account, ref, day, unknown = lots[end]
+            part = share(cost, amount, units)
+            unknown_part = share(unknown, amount, units) if unknown else ZERO
+            lots[end] = Lot(asset, units - amount, cost - part, acquired, account, ref, day, unknown - unknown_part)
+            return [LotMatch(ref, acquired, day, amount, part, account, unknown_part)], ZERO
         taken: list[LotMatch] = []
         left = amount
         while left > 0 and lots:

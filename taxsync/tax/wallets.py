@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.pools import Pool
-from taxsync.tax.records import share
+from taxsync.tax.records import Lot, share
 from taxsync.types import decimal_text
 
 ZERO = Decimal(0)
@@ -38,7 +38,8 @@ def allocate(pools: Mapping[tuple[str, str], Pool], balances: Mapping[tuple[str,
             while units > 0 and lots:
                 lot = lots[-1]
                 if lot.amount <= units:
-                    target.add(lot._replace(account=account))
+                    target.add(Lot(lot.asset, lot.amount, lot.cost, lot.acquired, account, lot.ref, lot.acquired_date,
+                                   lot.unknown))
                     units -= lot.amount
                     lots.pop()
                 else:

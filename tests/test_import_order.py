@@ -128,14 +128,6 @@ def test_import_order_does_not_change_the_report(workspaces: dict[str, Workspace
     assert report_files(workspaces[order], tmp_path / f"out-{order}") == expected
 
 
-SAME_SECOND_BUG = (
-    "taxsync.ledger.store.load_ledger breaks timestamp ties by transactions.id, and rebuild_ledger renumbers an "
-    "account's transactions after the current maximum id on every import; raw records of one account are read "
-    "in insertion order. So same-second transactions follow import order: universal FIFO takes the $2,000 lot "
-    "after importing a then b, the $3,000 lot after b then a (and again after a, b, a)")
-
-
-@pytest.mark.xfail(strict=True, reason=SAME_SECOND_BUG)
 @pytest.mark.parametrize(
     ("a_account", "b_account"), [("a", "b"), ("x", "x")], ids=["two-accounts", "one-account-two-files"])
 def test_same_second_transactions_do_not_follow_import_order(tmp_path: Path, a_account: str, b_account: str) -> None:

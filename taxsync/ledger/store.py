@@ -76,8 +76,28 @@ def rebuild_ledger(session: Session, account_ids: Iterable[int]) -> int:
     return count
 
 
+def _source_order(tx: Transaction) -> tuple[str, str, int, str]:
+    """Where a transaction comes from, as an order: account, file or stream, then line or exchange id (numbers
+    by value, so line 9 comes before line 10)."""
+    where, _, locator = tx.ref.rpartition(":")
+    return (tx.account, where, int(locator), "") if locator.isdigit() else (tx.account, where, -1, locator)
+
+
+def _settle_ties(transactions: list[Transaction]) -> list[Transaction]:
+    """Transactions of the same millisecond in their source order, whatever order they were imported in: a
+    file's lines stay in file order, and two files or accounts are taken by name."""
+    start = 0
+    for index in range(1, len(transactions) + 1):
+        if index == len(transactions) or transactions[index].timestamp != transactions[start].timestamp:
+            if index - start > 1:
+                transactions[start:index] = sorted(transactions[start:index], key=_source_order)
+            start = index
+    return transactions
+
+
 def load_ledger(session: Session) -> tuple[list[Transaction], list[Problem]]:
-    """Every transaction in time order (ties in import order) and the problems found while normalizing."""
+    """Every transaction in time order (ties in source order, see ``_settle_ties``) and the problems found
+    while normalizing."""
     names: dict[int, str] = {row.id: row.name for row in session.execute(select(Account.id, Account.name))}
     rows = session.scalars(
         select(TransactionRow).options(selectinload(TransactionRow.legs))
@@ -93,6 +113,7 @@ def load_ledger(session: Session) -> tuple[list[Transaction], list[Problem]]:
         )
         for row in rows
     ]
+    _settle_ties(transactions)
     problems = [
         Problem(ProblemKind(p.kind), Severity(p.severity), p.message, p.source)
         for p in session.scalars(select(LedgerProblem).order_by(LedgerProblem.id))

@@ -166,8 +166,10 @@ def _section_104(asset: str, token: _Token, parts: dict[date, list[_Part]]) -> t
         if disposal is not None and disposal.left > 0:
             units, taken, unknown = pool.take(disposal.left)
             short = disposal.left - units
-            parts[day].append(_Part("section-104", disposal.left, taken, None, (
-                LotMatch("section 104 pool", None, None, units, taken, "all", unknown),), short))
+            matches = (LotMatch("section 104 pool", None, None, units, taken, "all", unknown),) if units else ()
+            if short:  # units no acquisition covers: a match of their own, at zero cost, as the lot pools make
+                matches += (LotMatch("", None, None, short, ZERO, disposal.account),)
+            parts[day].append(_Part("section-104", disposal.left, taken, None, matches, short))
             if short:
                 problems.append(Problem(
                     ProblemKind.MISSING_COST_BASIS, Severity.ERROR,

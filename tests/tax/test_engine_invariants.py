@@ -281,14 +281,7 @@ def test_each_row_is_its_proceeds_less_the_cost_of_its_matches(method: str, even
                         for m in row.matches} == {row.term}, (name, row)
 
 
-UK_SHORTFALL_ROW = (
-    "uk-pooling: a Section 104 row with a shortfall has amount = covered + short units and no_basis = short, but "
-    "its only match (lot 'section 104 pool') holds just the covered units; the lot pools add a match with an "
-    "empty lot_ref for the short units, so only there do the matches add up to the row (uk.py _section_104)")
-
-
-@pytest.mark.parametrize(
-    "method", [*LOT_METHODS, pytest.param("uk-pooling", marks=pytest.mark.xfail(strict=True, reason=UK_SHORTFALL_ROW))])
+@pytest.mark.parametrize("method", METHODS)
 @EXAMPLES
 @example([Event("buy", "a", TimestampMs(START), EventKind.TRADE,
                 (usd(D(-10), Role.OUT), ValuedLeg(Asset("TOK"), D(1), Role.IN, D(10)))),

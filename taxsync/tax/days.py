@@ -34,6 +34,14 @@ class LocalDays:
             self._start, self._end, self._day = start, end, day
         return day
 
+    def span(self, ts: TimestampMs) -> tuple[date, int, int]:
+        """The local day of ``ts`` and the UTC span [start, end) in which every instant has that day (just
+        ``ts`` itself when the day holds a daylight-saving change)."""
+        day = self(ts)
+        if self._start <= ts < self._end:
+            return day, self._start, self._end
+        return day, ts, ts + 1
+
     def _steady(self, start: int, end: int) -> bool:
         first = datetime.fromtimestamp(start // 1000, self.zone).utcoffset()
         last = datetime.fromtimestamp((end - 1) // 1000, self.zone).utcoffset()

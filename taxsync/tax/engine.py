@@ -73,8 +73,12 @@ class _Books:
     """The running state of one computation: pools and what has been found so far. ``today`` is the local
     day of the event being booked."""
 
+    __slots__ = ("balances", "counting", "days", "deferred", "denied", "disposals", "fiat", "income", "method",
+                 "new_pool", "per_wallet", "pools", "problems", "rules", "superficial", "term", "terms", "today")
+
     def __init__(self, rules: Rules):
         self.rules = rules
+        self.method = rules.method
         self.fiat = rules.fiat
         self.term = rules.term
         self.days = LocalDays(rules.zone)
@@ -174,15 +178,7 @@ class _Books:
             return
         pool = self.pools.get((asset, account if self.per_wallet else "all")) or self.pool(asset, account)
         taken, short = pool.take(amount)
-        if not short and len(taken) == 1 and not taken[0].unknown:  # the common case: one lot, one holding term
-            match = taken[0]
-            acquired = match.acquired_date
-            term = self.terms.get(acquired) or self.term_of(acquired)
-            if self.superficial is None:
-                self.disposals.append(Disposal(event.ref, event.account, asset, amount, event.timestamp, self.today,
-                                               acquired, proceeds, match.cost, term, self.rules.method, (match,)))
-            else:
-                self._row(event, asset, amount, proceeds, match.cost, term, acquired, (match,), ZERO, pool)
+        if not short and self._one_row(event, asset, amount, proceeds, taken, pool):
             return
         groups: dict[Term, _Group] = {}
         for match in taken:
@@ -214,6 +210,29 @@ class _Books:
             left -= part
             self._row(event, asset, group.units, part, group.cost, term, group.acquired, tuple(group.matches),
                       group.no_basis, pool)
+
+    def _one_row(self, event: Event, asset: Asset, amount: Decimal, proceeds: Decimal, taken: list[LotMatch],
+                 pool: Pool) -> bool:
+        """The common case: lots of known cost that share one holding term make one row. False if they do not."""
+        terms = self.terms
+        acquired = taken[0].acquired_date
+        term = terms.get(acquired) or self.term_of(acquired)
+        cost = ZERO
+        for match in taken:
+            if match.unknown:
+                return False
+            if match.acquired_date != acquired:
+                if (terms.get(match.acquired_date) or self.term_of(match.acquired_date)) is not term:
+                    return False
+                acquired = None
+            cost += match.cost
+        matches = tuple(taken)
+        if self.superficial is None:
+            self.disposals.append(Disposal(event.ref, event.account, asset, amount, event.timestamp, self.today,
+                                           acquired, proceeds, cost, term, self.method, matches))
+        else:
+            self._row(event, asset, amount, proceeds, cost, term, acquired, matches, ZERO, pool)
+        return True
 
     def _row(self, event: Event, asset: Asset, units: Decimal, proceeds: Decimal, cost: Decimal, term: Term,
              acquired: date | None, matches: tuple[LotMatch, ...], no_basis: Decimal, pool: Pool) -> None:
@@ -287,12 +306,13 @@ def _trade(books: _Books, event: Event) -> None:
     first disposed leg; a purchase's fees (nothing tracked goes out) add to the cost of its first acquired leg.
     Fee units paid in crypto are then disposed of themselves (``Rules.crypto_fee_is_disposal``)."""
     fiat, legs = books.fiat, event.legs
-    fee, fees = ZERO, False
+    fee, fees = ZERO, []
     for leg in legs:
         if leg.role is _FEE:
-            fees = True
             if leg.value is not None:
                 fee += leg.value
+            if leg.asset not in fiat:
+                fees.append(leg)
     disposed = False
     for leg in legs:
         if leg.role is _OUT and leg.asset not in fiat:
@@ -306,8 +326,7 @@ def _trade(books: _Books, event: Event) -> None:
                           event.account)
             extra = ZERO
     if fees:
-        books.pay_fees(event, [leg for leg in legs if leg.role is _FEE and leg.asset not in fiat], event.account,
-                       books.rules.crypto_fee_is_disposal)
+        books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
 
 
 def _spend(books: _Books, event: Event) -> None:
@@ -439,6 +458,7 @@ def _book(events: Iterable[Event], rules: Rules) -> TaxResult:
     if rules.superficial_loss:
         books.superficial = SuperficialLosses(ordered, rules.fiat, rules.zone)
     days, handlers = books.days, HANDLERS
+    start = end = 0  # the UTC span of books.today
     with localcontext() as context:
         context.prec = 50
         switch = rules.per_wallet_from if rules.tracking == "universal" and books.deferred is None else None
@@ -446,9 +466,8 @@ def _book(events: Iterable[Event], rules: Rules) -> TaxResult:
             if switch is not None and event.timestamp >= switch:
                 books.switch_to_wallets()
                 switch = None
-            today = days(event.timestamp)
-            if today != books.today:
-                books.today = today
+            if not start <= event.timestamp < end:  # a new local day
+                books.today, start, end = days.span(event.timestamp)
                 books.terms.clear()
             handlers[event.kind](books, event)
         holdings = books.holdings()

@@ -29,7 +29,7 @@ def share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
     Splitting a cost or proceeds by units rarely divides exactly; rounding each share to a fixed scale (far below
     a cent, and as fine as an 18-decimal token) and giving the remainder to what is left keeps every sum exact:
     the shares of a lot always add up to its cost, digit for digit."""
-    return (total * part / whole).quantize(SHARE_SCALE, rounding=ROUND_HALF_EVEN)
+    return (total * part / whole).quantize(SHARE_SCALE, ROUND_HALF_EVEN)  # positional: no keyword parsing
 
 
 class EventKind(StrEnum):

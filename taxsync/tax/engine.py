@@ -73,8 +73,9 @@ class _Books:
     """The running state of one computation: pools and what has been found so far. ``today`` is the local
     day of the event being booked."""
 
-    __slots__ = ("balances", "counting", "days", "deferred", "denied", "disposals", "fiat", "income", "method",
-                 "new_pool", "per_wallet", "pools", "problems", "rules", "superficial", "term", "terms", "today")
+    __slots__ = ("balances", "counting", "days", "deferred", "denied", "disposals", "fiat", "flagged", "income",
+                 "method", "new_pool", "per_wallet", "pools", "problems", "rules", "superficial", "term", "terms",
+                 "today")
 
     def __init__(self, rules: Rules):
         self.rules = rules
@@ -97,6 +98,7 @@ class _Books:
         self.problems: list[Problem] = []
         self.superficial: SuperficialLosses | None = None
         self.denied: dict[str, Decimal] = {}  # superficial losses waiting for units to join (s.53(1)(f))
+        self.flagged: set[int] = set()  # averaging pools whose unknown-cost units were already reported
 
     def term_of(self, acquired: date) -> Term:
         """The holding term of units acquired on ``acquired`` and disposed of today (remembered for the day)."""
@@ -195,13 +197,17 @@ class _Books:
                 "so all of their proceeds count as gain. Import the history where they were bought or "
                 "received, or add the purchase by hand", event)
         unknown = sum((match.unknown for match in taken), ZERO)
-        if unknown:
+        if unknown and not (pool.averages and id(pool) in self.flagged):
+            if pool.averages:  # one problem per pool: every later sale from it shares the understated average
+                self.flagged.add(id(pool))
             self.problem(
                 ProblemKind.MISSING_COST_BASIS, Severity.ERROR,
                 f"sold {self.describe(event, unknown, asset)} whose cost is not known (they arrived in an unmatched "
                 "deposit or as a gift, or were acquired with no price): cost 0 used, so all of their proceeds "
-                "count as gain. Import the history they came from, or give their cost with `taxsync transfers "
-                "cost`", event)
+                "count as gain"
+                + (f"; they are averaged into the cost of all {asset} held, so every later sale is understated "
+                   "too" if pool.averages else "")
+                + ". Import the history they came from, or give their cost with `taxsync transfers cost`", event)
         # One disposal per holding term; proceeds are shared by units, the last part takes the remainder.
         left = proceeds
         for index, term in enumerate(sorted(groups)):

@@ -24,6 +24,8 @@ Entry = Callable[[Lot, int], tuple]  # (lot, arrival number) -> heap entry: the 
 
 
 class Pool(Protocol):
+    averages: bool  # all units share one average cost (their disposals cannot be told apart)
+
     def add(self, lot: Lot) -> None: ...
     def take(self, amount: Decimal) -> tuple[list[LotMatch], Decimal]: ...
     def lots(self) -> list[Lot]: ...
@@ -34,6 +36,7 @@ class LotPool:
     """The lots of one asset (in one account when tracking per wallet) in a heap ordered by ``entry``'s key."""
 
     __slots__ = ("_arrivals", "_entry", "_heap")
+    averages = False
 
     def __init__(self, entry: Entry):
         self._entry = entry
@@ -92,6 +95,7 @@ class QueuePool:
     """
 
     __slots__ = ("_lots", "_newest_first")
+    averages = False
 
     def __init__(self, newest_first: bool):
         self._newest_first = newest_first
@@ -154,6 +158,7 @@ class AveragePool:
     average. The pool's acquisition time is its first unit's, for reference only (no holding term applies)."""
 
     __slots__ = ("_lot",)
+    averages = True
 
     def __init__(self) -> None:
         self._lot: Lot | None = None

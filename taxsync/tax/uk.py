@@ -106,17 +106,20 @@ class UkMatcher:
             parts = _match_token(self.tokens[asset])
             pool_amount, pool_cost, found = _section_104(asset, self.tokens[asset], parts)
             problems += found
+            flagged = False
             for day in sorted(self.tokens[asset].disposed):
                 disposed = self.tokens[asset].disposed[day]
                 disposals += _rows(Asset(asset), disposed, parts[day])
                 unknown = sum((match.unknown for part in parts[day] for match in part.matches), ZERO)
-                if unknown:
+                if unknown and not flagged:  # once per token: the pool's average carries them to later sales
+                    flagged = True
                     problems.append(Problem(
                         ProblemKind.MISSING_COST_BASIS, Severity.ERROR,
                         f"sold {decimal_text(unknown)} {asset} on {day} whose cost is not known (they arrived in an "
                         "unmatched deposit or as a gift, or were acquired with no price): cost 0 used, so all of "
-                        "their proceeds count as gain. Import the history they came from, or give their cost with "
-                        "`taxsync transfers cost`", disposed.refs[0]))
+                        "their proceeds count as gain; later sales from the pool share its understated average. "
+                        "Import the history they came from, or give their cost with `taxsync transfers cost`",
+                        disposed.refs[0]))
             if pool_amount:
                 holdings.append(Holding(Asset(asset), pool_amount, pool_cost, "all"))
         return disposals, holdings, problems

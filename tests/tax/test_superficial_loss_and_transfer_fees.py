@@ -173,3 +173,14 @@ def test_uk_pooling_keeps_one_pool_per_token_even_when_per_wallet_is_asked() -> 
     result = compute(events, rules)
     assert [(d.rule, d.cost, d.gain) for d in result.disposals] == [("section-104", D(100), D(50))]
     assert result.problems == ()
+
+
+def test_an_average_pool_reports_its_unknown_cost_units_once() -> None:
+    """0.5 BTC of unknown cost join 0.5 bought for 20,000 (ACB 1 BTC / 20,000); three sales of 0.2 each carry a
+    share of the zero-cost units. One problem says so, not one per sale; each match still shows its share."""
+    events = [buy("2024-01-01", "0.5", "20000"), deposit(None), sell("2024-02-01", "0.2", "9000"),
+              sell("2024-03-01", "0.2", "9000"), sell("2024-04-01", "0.2", "9000")]
+    result = compute(events, canada())
+    assert [m.unknown for d in result.disposals for m in d.matches] == [D("0.1"), D("0.1"), D("0.1")]
+    assert [p.kind for p in result.problems] == [ProblemKind.UNMATCHED_DEPOSIT, ProblemKind.MISSING_COST_BASIS]
+    assert "every later sale is understated" in result.problems[1].message

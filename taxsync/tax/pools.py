@@ -168,7 +168,7 @@ class AveragePool:
         if held is None:
             self._lot = lot
             return
-        first = min(held, lot, key=lambda one: one.acquired)
+        first = lot if lot.acquired < held.acquired else held
         self._lot = Lot(held.asset, held.amount + lot.amount, held.cost + lot.cost, first.acquired, held.account,
                         "average cost", first.acquired_date, held.unknown + lot.unknown)
 

@@ -61,6 +61,7 @@ class SuperficialLosses:
 
     def __init__(self, events: Iterable[Event], fiat: frozenset[str], zone: ZoneInfo):
         self.zone = zone
+        self.windows: dict[date, tuple[int, int]] = {}  # UTC bounds of the period around a sale day
         self.timelines: dict[str, _Timeline] = defaultdict(_Timeline)
         for event in events:  # in time order
             changes: dict[str, tuple[Decimal, Decimal]] = {}
@@ -79,7 +80,11 @@ class SuperficialLosses:
         timeline = self.timelines.get(asset)
         if timeline is None or loss <= 0 or sold <= 0:
             return ZERO
-        first, after = day_start(day - DAYS, self.zone), day_start(day + DAYS + timedelta(days=1), self.zone)
+        window = self.windows.get(day)
+        if window is None:
+            window = self.windows[day] = (day_start(day - DAYS, self.zone),
+                                          day_start(day + DAYS + timedelta(days=1), self.zone))
+        first, after = window
         acquired_before, _ = timeline.before(first)
         acquired_by_end, held_at_end = timeline.before(after)
         units = min(sold, acquired_by_end - acquired_before, held_at_end)

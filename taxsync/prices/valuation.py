@@ -1,18 +1,25 @@
 """Value ledger transactions in the tax currency and turn them into tax-engine events.
 
-Sources, in order, for now: a leg in the tax currency is its own value; the other side of a trade in the tax
-currency values the whole trade; a value the source states for the transaction (Koinly's Net Worth in the tax
-currency); a fee in one of the transaction's assets takes that asset's unit value. Both legs of a trade get the
-same value (proceeds of one = cost of the other). Anything else has no value: a MISSING_PRICE problem says so
-where the engine needs the value, never a silent zero. Exchange candles and FX rates come later.
+Sources, in order: a leg in the tax currency is its own value; the other side of a trade in the tax currency
+values the whole trade; a value the source states for the transaction (Koinly's Net Worth); then, through the
+``Oracle`` (taxsync.prices.oracle): a side in another fiat currency at the ECB rate of the day, a stated value in
+another fiat currency, a stablecoin side at its market price or at par, and a crypto side at its cached market
+price (the user's prices, exchange candles of the asset in the tax currency or against USDT/USDC). Both legs of a
+trade get the same value (proceeds of one = cost of the other). A fee in one of the transaction's assets takes
+that asset's unit value, else its market price. Anything else has no value: a MISSING_PRICE problem says what
+was tried and what to do, never a silent zero. Every valued leg records its source; the prices used are
+returned for the report's appendix.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
-from taxsync.ledger.records import Quote, Transaction, Transfer, TxKind
+from taxsync.ledger.records import Leg, Quote, Transaction, Transfer, TxKind
+from taxsync.prices.oracle import STABLECOINS, Oracle
+from taxsync.prices.records import PriceNeed, PricePoint
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.records import Event, EventKind, ValuedLeg
 from taxsync.types import Asset, Role, to_datetime
@@ -43,62 +50,128 @@ def _stated_value(tx: Transaction, currency: Asset) -> Decimal | None:
     return None
 
 
-def _value_legs(tx: Transaction, currency: Asset, fiat: frozenset[str]) -> tuple[list[ValuedLeg], list[str]]:
+@dataclass(frozen=True, slots=True)
+class _Whole:
+    value: Decimal
+    source: str
+    points: tuple[PricePoint, ...] = ()
+
+
+def _market_order(tx: Transaction, fiat: frozenset[str]) -> list[Leg]:
+    """The legs that may value a trade at market, most reliable first: fiat, stablecoins, then crypto
+    (what was given before what was received)."""
+    legs = [leg for leg in tx.legs if leg.role is not Role.FEE and leg.amount]
+    rank = {Role.OUT: 0, Role.IN: 1}
+    return sorted(legs, key=lambda leg: (0 if leg.asset in fiat else 1 if leg.asset in STABLECOINS else 2,
+                                         rank.get(leg.role, 2)))
+
+
+def _whole_value(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle: Oracle | None) -> _Whole | None:
+    """The value of the whole transaction and where it came from."""
+    own = _stated_value(tx, currency)
+    if own is not None:
+        stated = tx.quote is not None and tx.quote.currency == currency and not any(
+            leg.asset == currency for leg in tx.legs if leg.role is not Role.FEE)
+        return _Whole(own, "stated value" if stated else "own side")
+    if oracle is None or tx.kind not in NEEDS_VALUE:
+        return None
+    quote = tx.quote
+    legs = _market_order(tx, fiat)
+    fiat_side = bool(legs) and legs[0].asset in fiat
+    if not fiat_side and quote is not None and quote.currency in fiat and (
+            rate := oracle.value(quote.currency, tx.timestamp)) is not None:
+        return _Whole(quote.amount * rate.price, f"stated value in {quote.currency} x {rate.source}", rate.points)
+    for leg in legs:
+        unit = oracle.value(leg.asset, tx.timestamp)
+        if unit is not None:
+            return _Whole(abs(leg.amount) * unit.price, f"{leg.asset} side: {unit.source}", unit.points)
+    return None
+
+
+def _value_legs(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle: Oracle | None = None,
+                used: dict[tuple, PricePoint] | None = None) -> tuple[list[ValuedLeg], list[str]]:
     """Valued legs of ``tx`` and the assets whose value is missing where one is needed."""
-    whole = _stated_value(tx, currency)
+    whole = _whole_value(tx, currency, fiat, oracle)
+    if whole is not None and used is not None:
+        used.update((_key(point), point) for point in whole.points)
     valued: list[ValuedLeg] = []
-    unit: dict[str, Decimal] = {}
+    unit: dict[str, tuple[Decimal, str]] = {}
     missing: list[str] = []
     for leg in tx.legs:
         if leg.role is Role.FEE:
             continue
-        value = abs(leg.amount) if leg.asset == currency else whole
+        if leg.asset == currency:
+            value, source = abs(leg.amount), "tax currency"
+        elif whole is not None:
+            value, source = whole.value, whole.source
+        else:
+            value, source = None, ""
         if value is not None and leg.amount:
-            unit.setdefault(leg.asset, value / abs(leg.amount))
+            unit.setdefault(leg.asset, (value / abs(leg.amount), source))
         elif tx.kind in NEEDS_VALUE and (leg.asset not in fiat or tx.kind is TxKind.INCOME):
             missing.append(leg.asset)
-        valued.append(ValuedLeg(leg.asset, leg.amount, leg.role, value))
+        valued.append(ValuedLeg(leg.asset, leg.amount, leg.role, value, source))
     for leg in tx.legs:
-        if leg.role is not Role.FEE:
-            continue
-        value = abs(leg.amount) if leg.asset == currency else None
-        if value is None and leg.asset in unit:
-            value = abs(leg.amount) * unit[leg.asset]
-        if value is None:
-            missing.append(leg.asset)
-        valued.append(ValuedLeg(leg.asset, leg.amount, leg.role, value))
+        if leg.role is Role.FEE:
+            valued.append(_fee_leg(tx, leg, currency, unit, oracle, used, missing))
     return valued, missing
 
 
-def _missing_problem(tx: Transaction, assets: list[str], currency: Asset) -> Problem:
+def _fee_leg(tx: Transaction, leg: Leg, currency: Asset, unit: Mapping[str, tuple[Decimal, str]],
+             oracle: Oracle | None, used: dict[tuple, PricePoint] | None, missing: list[str]) -> ValuedLeg:
+    """A fee: in the tax currency, at the unit value of the same asset in the transaction, else at market."""
+    if leg.asset == currency:
+        return ValuedLeg(leg.asset, leg.amount, leg.role, abs(leg.amount), "tax currency")
+    if leg.asset in unit:
+        price, source = unit[leg.asset]
+        return ValuedLeg(leg.asset, leg.amount, leg.role, abs(leg.amount) * price, source)
+    market = oracle.value(leg.asset, tx.timestamp) if oracle is not None else None
+    if market is None:
+        missing.append(leg.asset)
+        return ValuedLeg(leg.asset, leg.amount, leg.role, None)
+    if used is not None:
+        used.update((_key(point), point) for point in market.points)
+    return ValuedLeg(leg.asset, leg.amount, leg.role, abs(leg.amount) * market.price, market.source)
+
+
+def _key(point: PricePoint) -> tuple:
+    return (point.base, point.quote, point.timestamp, point.resolution, point.source)
+
+
+def _missing_problem(tx: Transaction, assets: list[str], currency: Asset, oracle: Oracle | None) -> Problem:
     when = to_datetime(tx.timestamp).strftime("%Y-%m-%d %H:%M:%S UTC")
+    names = sorted(set(assets))
+    tried = f"the trade's own {currency} side, the row's stated value"
+    if oracle is not None:
+        tried += "".join(f"; {oracle.tried(asset)}" for asset in names)
     return Problem(
         ProblemKind.MISSING_PRICE,
         Severity.ERROR,
-        f"no {currency} value for {', '.join(sorted(set(assets)))} on {when} ({tx.kind.value} in {tx.account}): "
-        f"tried the trade's own {currency} side and the row's stated value; add a Net Worth in {currency} "
-        "to the source row (price files and exchange prices come in a later version); counted as zero until then",
+        f"no {currency} value for {', '.join(names)} on {when} ({tx.kind.value} in {tx.account}): tried {tried}. "
+        f"Run `taxsync prices sync` to fetch exchange prices, import your own with `taxsync prices import`, or "
+        f"add a Net Worth in {currency} to the source row; counted as zero until then",
         tx.ref,
     )
 
 
-def _transfer_events(transfer: Transfer, currency: Asset, fiat: frozenset[str]) -> tuple[list[Event], list[str]]:
+def _transfer_events(transfer: Transfer, currency: Asset, fiat: frozenset[str], oracle: Oracle | None = None,
+                     used: dict[tuple, PricePoint] | None = None) -> tuple[list[Event], list[str]]:
     """The move itself, with the sender's fees (and units lost on the way), and, when the receiving account was
     charged a fee too, a fee-only transfer event on that account at the deposit's time: per wallet, each
     account pays its own fees."""
     withdrawal, deposit = transfer.withdrawal, transfer.deposit
-    out_legs, missing = _value_legs(withdrawal, currency, fiat)
+    out_legs, missing = _value_legs(withdrawal, currency, fiat, oracle, used)
     sent, received = withdrawal.main_leg(), deposit.main_leg()
     assert sent is not None and received is not None  # the matcher only pairs single-leg movements
     gap = abs(sent.amount) - abs(received.amount)
     legs = [*out_legs, ValuedLeg(received.asset, received.amount, Role.IN, None)]
-    deposit_fees = [leg for leg in _value_legs(deposit, currency, fiat)[0] if leg.role is Role.FEE]
+    deposit_legs, deposit_missing = _value_legs(deposit, currency, fiat, oracle, used)
+    deposit_fees = [leg for leg in deposit_legs if leg.role is Role.FEE]
+    missing += deposit_missing
     if gap > 0:  # units lost on the way beyond the recorded fee: an implicit network fee
-        whole = _stated_value(withdrawal, currency)
-        value = whole * gap / abs(sent.amount) if whole is not None else None
-        if value is None and sent.asset not in fiat:
-            missing.append(sent.asset)
-        legs.append(ValuedLeg(sent.asset, -gap, Role.FEE, value))
+        fee = _fee_leg(withdrawal, Leg(sent.asset, -gap, Role.FEE), currency, _units(withdrawal, currency), oracle,
+                       used, missing)
+        legs.append(fee)
     event = Event(
         ref=withdrawal.ref,
         account=withdrawal.account,
@@ -131,32 +204,95 @@ def _deposit_basis(
     )
 
 
-def value_ledger(
+def _units(tx: Transaction, currency: Asset) -> dict[str, tuple[Decimal, str]]:
+    """Unit values of the transaction's assets from its own stated value (for a transfer's implicit fee)."""
+    whole = _stated_value(tx, currency)
+    main = tx.main_leg()
+    if whole is None or main is None or not main.amount:
+        return {}
+    return {main.asset: (whole / abs(main.amount), "stated value")}
+
+
+@dataclass(frozen=True, slots=True)
+class Valuation:
+    """Events for the engine, the valuation problems, and every market price or rate used (for the appendix)."""
+
+    events: list[Event]
+    problems: list[Problem]
+    prices: list[PricePoint]
+
+
+def _moments(transactions: Iterable[Transaction], transfers: Iterable[Transfer]) -> list[tuple[str, int]]:
+    """Every (asset, moment) valuation may ask the oracle about, so it can look them up in one go."""
+    moments = [(leg.asset, tx.timestamp) for tx in transactions for leg in tx.legs
+               if tx.kind in NEEDS_VALUE or leg.role is Role.FEE]
+    moments += [(leg.asset, side.timestamp) for transfer in transfers
+                for side in (transfer.withdrawal, transfer.deposit) for leg in side.legs]
+    return moments
+
+
+def valuation(
     transactions: Iterable[Transaction],
     transfers: Iterable[Transfer],
     currency: Asset,
     fiat: frozenset[str],
     costs: Mapping[str, Quote] | None = None,
-) -> tuple[list[Event], list[Problem]]:
-    """Events for the engine, sorted by time, and the valuation problems met on the way.
+    oracle: Oracle | None = None,
+) -> Valuation:
+    """Value every transaction and transfer; ``oracle`` gives market values where a transaction does not
+    value itself (None: only the transactions' own values are used).
 
     ``costs`` are what the user says deposits (by ref) cost in total; such a deposit's event carries it as
     ``basis``. A deposit that is part of a transfer keeps the basis of the lots that moved instead."""
+    transactions, transfers = list(transactions), list(transfers)
+    if oracle is not None:
+        oracle.prepare(_moments(transactions, transfers))
+    used: dict[tuple, PricePoint] = {}
     events: list[Event] = []
     problems: list[Problem] = []
     for tx in transactions:
-        legs, missing = _value_legs(tx, currency, fiat)
+        legs, missing = _value_legs(tx, currency, fiat, oracle, used)
         basis, problem = _deposit_basis(tx, costs or {}, currency)
         events.append(Event(tx.ref, tx.account, tx.timestamp, KINDS[tx.kind], tuple(legs), tx.subkind,
                             basis=basis))
         if problem:
             problems.append(problem)
         if missing:
-            problems.append(_missing_problem(tx, missing, currency))
+            problems.append(_missing_problem(tx, missing, currency, oracle))
     for transfer in transfers:
-        moved, missing = _transfer_events(transfer, currency, fiat)
+        moved, missing = _transfer_events(transfer, currency, fiat, oracle, used)
         events += moved
         if missing:
-            problems.append(_missing_problem(transfer.withdrawal, missing, currency))
+            problems.append(_missing_problem(transfer.withdrawal, missing, currency, oracle))
     events.sort(key=lambda event: event.timestamp)  # stable: same-moment events keep the ledger's order
-    return events, problems
+    prices = sorted(used.values(), key=lambda p: (p.base, p.quote, p.timestamp, p.resolution, p.source))
+    return Valuation(events, problems, prices)
+
+
+def value_ledger(
+    transactions: Iterable[Transaction],
+    transfers: Iterable[Transfer],
+    currency: Asset,
+    fiat: frozenset[str],
+    costs: Mapping[str, Quote] | None = None,
+    oracle: Oracle | None = None,
+) -> tuple[list[Event], list[Problem]]:
+    """Events for the engine, sorted by time, and the valuation problems met on the way (see ``valuation``)."""
+    valued = valuation(transactions, transfers, currency, fiat, costs, oracle)
+    return valued.events, valued.problems
+
+
+def price_needs(transactions: Iterable[Transaction], transfers: Iterable[Transfer], currency: Asset,
+                fiat: frozenset[str], oracle: Oracle) -> list[PriceNeed]:
+    """The (asset, moment) pairs that nothing at hand can value: what ``taxsync prices sync`` should fetch.
+    ``oracle`` holds the cache as it is now; a need already answered by it is not listed."""
+    transactions, transfers = list(transactions), list(transfers)
+    valuation(transactions, transfers, currency, fiat, oracle=oracle)
+    where = {(leg.asset, tx.timestamp): tx for tx in transactions for leg in tx.legs}
+    where.update(((leg.asset, side.timestamp), side) for transfer in transfers
+                 for side in (transfer.withdrawal, transfer.deposit) for leg in side.legs)
+    needs = []
+    for asset, t in sorted(oracle.misses, key=lambda miss: (miss[1], miss[0])):
+        tx = where.get((asset, t))
+        needs.append(PriceNeed(asset, t, tx.account if tx else "", tx.ref if tx else ""))
+    return needs

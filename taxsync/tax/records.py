@@ -54,12 +54,14 @@ class Term(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ValuedLeg:
-    """A signed movement of one asset, with its value in the tax currency when known (always positive)."""
+    """A signed movement of one asset, with its value in the tax currency when known (always positive) and
+    where that value came from (``source``: the trade's own side, a stated value, a rate or a price)."""
 
     asset: Asset
     amount: Decimal
     role: Role
     value: Decimal | None
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

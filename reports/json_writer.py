@@ -17,6 +17,7 @@ from reports.formatting import cents_text, iso_date, plain, utc_ms_text
 from reports.model import ColumnTotals, DisposalRow, ReportModel
 from taxsync.integrity import IntegrityReport
 from taxsync.tax.records import LotMatch
+from taxsync.types import TimestampMs
 
 
 def render_json(model: ReportModel) -> str:
@@ -84,6 +85,11 @@ def render_json(model: ReportModel) -> str:
                   "timezone": ctx.timezone, **model.summary.rules},
         "return_lines": [{"label": label, "amount": plain(amount)} for label, amount in model.summary.lines],
         "integrity": _integrity(model.integrity),
+        "prices": [
+            {"base": p.base, "quote": p.quote, "at": utc_ms_text(TimestampMs(p.timestamp)),
+             "resolution": p.resolution, "price": plain(p.price), "source": p.source}
+            for p in model.prices
+        ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

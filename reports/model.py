@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from reports.formatting import decimal_sum, round_cents
 from taxsync.integrity import IntegrityReport
+from taxsync.prices.records import PricePoint
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.records import Disposal, Holding, Income, LotMatch, TaxResult, Term
 from taxsync.tax.summary import SUMMARIES, Summary
@@ -143,14 +144,18 @@ class ReportModel:
     problem_counts: tuple[tuple[Severity, int], ...]  # every severity, in SEVERITY_ORDER
     summary: Summary  # the jurisdiction's taxable gain and income, and the rules applied
     integrity: IntegrityReport | None = None  # the holdings check, when the caller ran it
+    prices: tuple[PricePoint, ...] = ()  # market prices and rates used for the period's values (the appendix)
 
 
 def build_report_model(
-    result: TaxResult, ctx: ReportContext, integrity: IntegrityReport | None = None
+    result: TaxResult, ctx: ReportContext, integrity: IntegrityReport | None = None,
+    prices: Iterable[PricePoint] = (),
 ) -> ReportModel:
     """Select the period's rows of ``result``, order them and compute exact and display totals.
 
-    ``integrity`` is the outcome of the holdings check; its problems are expected among ``result.problems``."""
+    ``integrity`` is the outcome of the holdings check; its problems are expected among ``result.problems``.
+    ``prices`` are the market prices and rates valuation used; those of the period (by UTC day, a day of margin
+    on either side for local days) make the price appendix."""
     start, end = ctx.period_start, ctx.period_end
     disposals = sorted(
         (d for d in result.disposals if start <= d.disposed <= end),
@@ -184,7 +189,16 @@ def build_report_model(
         ),
         summary=summary,
         integrity=integrity,
+        prices=_period_prices(prices, ctx),
     )
+
+
+def _period_prices(prices: Iterable[PricePoint], ctx: ReportContext) -> tuple[PricePoint, ...]:
+    first = ctx.period_start - timedelta(days=1)
+    last = ctx.period_end + timedelta(days=1)
+    return tuple(sorted(
+        (p for p in prices if first <= datetime.fromtimestamp(p.timestamp // 1000, UTC).date() <= last),
+        key=lambda p: (p.timestamp, p.base, p.quote, p.resolution, p.source)))
 
 
 def _income_gap(summary: Summary, income: Iterable[Income]) -> tuple[Problem, ...]:

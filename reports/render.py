@@ -16,6 +16,7 @@ from reports.formatting import form_date, iso_date, money_display, plain, timest
 from reports.model import ReportModel
 from taxsync.resources import templates_dir
 from taxsync.tax.records import Term
+from taxsync.types import to_datetime
 
 Medium = Literal["html", "pdf"]
 
@@ -48,6 +49,7 @@ def environment(jurisdiction: str) -> Environment:
         iso=iso_date,
         form_date=lambda day: form_date(day, jurisdiction),
         timestamp=timestamp_text,
+        utc_minute=lambda ts: to_datetime(ts).strftime("%Y-%m-%d %H:%M"),
         words=_words,
         sentence=_sentence,
     )

@@ -25,7 +25,9 @@ from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.store import load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import link_problems, match_transfers
-from taxsync.prices.valuation import value_ledger
+from taxsync.prices.oracle import Oracle
+from taxsync.prices.records import PricePoint
+from taxsync.prices.valuation import valuation
 from taxsync.problems import Problem
 from taxsync.tax.engine import Rules, compute
 from taxsync.tax.jurisdictions import JURISDICTIONS, TRANSFER_FEES, Jurisdiction
@@ -86,6 +88,7 @@ class Analysis:
     result: TaxResult
     transactions: list[Transaction]
     transfers: list[Transfer]
+    prices: list[PricePoint]  # the market prices and rates valuation used
 
 
 def analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -> TaxResult:
@@ -102,14 +105,20 @@ def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None) 
     # over all time: a move may straddle the period end
     remaining, transfers = match_transfers(transactions, links=decisions.links, unlinks=decisions.unlinks)
     link_issues = link_problems(transactions, decisions.links, decisions.unlinks)
-    events, price_problems = value_ledger(remaining, transfers, rules.currency, FIAT, decisions.costs)
+    valued = valuation(remaining, transfers, rules.currency, FIAT, decisions.costs, _oracle(ws, rules.currency))
+    events, price_problems = valued.events, valued.problems
     if through is not None:
         end = day_start(through + timedelta(days=1), rules.zone)
         events = [event for event in events if event.timestamp < end]
     result = compute(events, rules)
     problems: list[Problem] = [*ledger_problems, *decisions.problems, *link_issues, *price_problems,
                                *result.problems]
-    return Analysis(replace(result, problems=tuple(problems)), transactions, transfers)
+    return Analysis(replace(result, problems=tuple(problems)), transactions, transfers, valued.prices)
+
+
+def _oracle(ws: Workspace, currency: str) -> Oracle:
+    """Market values from what is at hand offline: ECB rates and stablecoin pegs (the price cache comes next)."""
+    return Oracle(currency, FIAT, None)
 
 
 def _settings(ws: Workspace, jurisdiction: str | None, method: str | None, tracking: str | None = None) -> Settings:
@@ -131,8 +140,13 @@ def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ..
            "30 days before or after the sale and is still held 30 days after it; the denied loss is shown as an "
            "adjustment and added to the cost base of the units held (s.53(1)(f))."]
           if jurisdiction.superficial_loss else []),
-        "Values: a trade's own side in the tax currency, else the value stated in the source file; both sides "
-        f"of a crypto-to-crypto trade get the same {settings.currency} value.",
+        "Values: a trade's own side in the tax currency, else the value stated in the source file, else, in "
+        "order: a side in another fiat currency at the ECB reference rate of the day (the last published rate on "
+        "days without one); a stablecoin side at its market price, or at par with the currency it is pegged to "
+        "when no market price is known (1 USDT = 1 USD); a crypto side at its market price from the price cache "
+        "(your own prices first, then exchange candles, the finest available: minute, hour, day), through USDT or "
+        f"USDC where the asset has no {settings.currency} market. Both sides of a crypto-to-crypto trade get the "
+        f"same {settings.currency} value. Every price and rate used is listed in the appendix.",
         "Unmatched deposits are treated as acquired at zero cost and unmatched withdrawals as moves to a wallet "
         "that is not imported (no gain); each is listed under Problems.",
         "Fiat currencies are cash: only crypto-assets are tracked as lots.",
@@ -180,7 +194,7 @@ def build_report(
         method=settings.method, tracking=settings.tracking, timezone=settings.timezone, accounts=accounts,
         generated_at=datetime.now(UTC), version=taxsync.__version__, notes=methodology(settings, rules),
     )
-    return write_report(build_report_model(result, context, integrity), out, formats)
+    return write_report(build_report_model(result, context, integrity, analysis.prices), out, formats)
 
 
 def holdings(ws: Workspace, *, at: date | None = None) -> tuple[Holding, ...]:

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from taxsync.ledger.records import Leg, Quote, Transaction, Transfer, TxKind
 from taxsync.prices.oracle import STABLECOINS, Oracle
-from taxsync.prices.records import PriceNeed, PricePoint
+from taxsync.prices.records import PricePoint
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.records import Event, EventKind, ValuedLeg
 from taxsync.types import Asset, Role, to_datetime
@@ -280,19 +280,3 @@ def value_ledger(
     """Events for the engine, sorted by time, and the valuation problems met on the way (see ``valuation``)."""
     valued = valuation(transactions, transfers, currency, fiat, costs, oracle)
     return valued.events, valued.problems
-
-
-def price_needs(transactions: Iterable[Transaction], transfers: Iterable[Transfer], currency: Asset,
-                fiat: frozenset[str], oracle: Oracle) -> list[PriceNeed]:
-    """The (asset, moment) pairs that nothing at hand can value: what ``taxsync prices sync`` should fetch.
-    ``oracle`` holds the cache as it is now; a need already answered by it is not listed."""
-    transactions, transfers = list(transactions), list(transfers)
-    valuation(transactions, transfers, currency, fiat, oracle=oracle)
-    where = {(leg.asset, tx.timestamp): tx for tx in transactions for leg in tx.legs}
-    where.update(((leg.asset, side.timestamp), side) for transfer in transfers
-                 for side in (transfer.withdrawal, transfer.deposit) for leg in side.legs)
-    needs = []
-    for asset, t in sorted(oracle.misses, key=lambda miss: (miss[1], miss[0])):
-        tx = where.get((asset, t))
-        needs.append(PriceNeed(asset, t, tx.account if tx else "", tx.ref if tx else ""))
-    return needs

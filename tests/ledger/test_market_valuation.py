@@ -7,9 +7,10 @@ from decimal import Decimal as D
 
 from taxsync.assets import FIAT
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
+from taxsync.prices.needs import price_needs
 from taxsync.prices.oracle import Oracle
 from taxsync.prices.records import PriceNeed, PricePoint
-from taxsync.prices.valuation import price_needs, valuation
+from taxsync.prices.valuation import valuation
 from taxsync.problems import ProblemKind
 from taxsync.types import Asset, Role, TimestampMs
 
@@ -123,7 +124,8 @@ def test_price_needs_are_what_nothing_at_hand_values() -> None:
     sale = Transaction("a/3", "a", TimestampMs(T + 2000), TxKind.TRADE, (
         Leg(Asset("BTC"), D("-0.1"), Role.OUT), Leg(Asset("USDT"), D("6000"), Role.IN),
         Leg(Asset("BNB"), D("-0.01"), Role.FEE)))
-    needs = price_needs([swap, reward, sale], [], USD, FIAT, Oracle(USD, FIAT, Book(candle("ETH", "USD", "3000")), ecb))
+    oracle = Oracle(USD, FIAT, Book(candle("ETH", "USD", "3000")), ecb)
+    needs = price_needs([swap, reward, sale], USD, FIAT, oracle=oracle)
     assert needs == [PriceNeed("SOL", T + 1000, "a", "a/2"), PriceNeed("BNB", T + 2000, "a", "a/3")]
 
 

@@ -70,23 +70,26 @@ class Oracle:
         self.book = book
         self.fx = fx if fx is not None else _default_fx()
         self.misses: set[tuple[str, int]] = set()  # (asset, moment) that nothing at hand could value
-        self._found: dict[tuple[str, str, int], PricePoint | None] = {}
+        self._found: dict[tuple[str, str], dict[int, PricePoint | None]] = {}  # by pair, then moment
         self._rates: dict[tuple[str, str, date], PricePoint | None] = {}
 
     def prepare(self, moments: Iterable[tuple[str, int]]) -> None:
         """Look up every (asset, moment) that valuation will ask about, one vectorized call per pair."""
         if self.book is None:
             return
-        by_asset: dict[str, list[int]] = defaultdict(list)
+        by_asset: dict[str, set[int]] = defaultdict(set)
         for asset, t in moments:
             if asset != self.currency and asset not in self.fiat:
-                by_asset[asset].append(t)
+                by_asset[asset].add(t)
+        everywhen: set[int] = set().union(*by_asset.values()) if by_asset else set()
+        for bridge in BRIDGES:  # a bridged value also needs the bridge's own price at the moment
+            by_asset[bridge] = by_asset.get(bridge, set()) | everywhen
         for asset, times in by_asset.items():
-            unique = sorted(set(times))
+            unique = sorted(times)
             for quote in (self.currency, *BRIDGES):
                 if quote != asset:
-                    for t, point in zip(unique, self.book.lookup_many(asset, quote, unique), strict=True):
-                        self._found[(asset, quote, t)] = point
+                    self._found[(asset, quote)] = dict(zip(unique, self.book.lookup_many(asset, quote, unique),
+                                                           strict=True))
 
     def value(self, asset: str, t: int, _via: frozenset[str] = frozenset()) -> UnitValue | None:
         """One unit of ``asset`` at ``t`` (ms UTC) in the tax currency, or None when nothing gives it
@@ -123,11 +126,12 @@ class Oracle:
         return f"cached prices of {', '.join(pairs)}{peg}"
 
     def _cached(self, base: str, quote: str, t: int) -> PricePoint | None:
-        key = (base, quote, t)
-        if key in self._found:
-            return self._found[key]
-        point = self.book.lookup(base, quote, t) if self.book is not None else None
-        self._found[key] = point
+        table = self._found.get((base, quote))
+        if table is None:
+            table = self._found[(base, quote)] = {}
+        if t in table:
+            return table[t]
+        point = table[t] = self.book.lookup(base, quote, t) if self.book is not None else None
         return point
 
     def _fiat(self, asset: str, t: int) -> UnitValue | None:

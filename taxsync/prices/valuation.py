@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from taxsync.ledger.records import Leg, Quote, Transaction, Transfer, TxKind
+from taxsync.perf import collector_paused
 from taxsync.prices.oracle import STABLECOINS, Oracle
 from taxsync.prices.records import PricePoint
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.records import Event, EventKind, ValuedLeg
 from taxsync.types import Asset, Role, to_datetime
 
+# Enum members cost a class-attribute lookup each time: the per-leg loops use these names.
+_IN, _OUT, _FEE = Role.IN, Role.OUT, Role.FEE
 KINDS: dict[TxKind, EventKind] = {
     TxKind.TRADE: EventKind.TRADE,
     TxKind.DEPOSIT: EventKind.DEPOSIT,
@@ -40,11 +43,17 @@ NEEDS_VALUE = {TxKind.TRADE, TxKind.INCOME, TxKind.SPEND}
 
 
 def _stated_value(tx: Transaction, currency: Asset) -> Decimal | None:
-    """The transaction's value from its own tax-currency side, else from the value its source states."""
-    for role in (Role.OUT, Role.IN):
-        cash = [leg for leg in tx.legs if leg.role is role and leg.asset == currency]
-        if cash:
-            return sum((abs(leg.amount) for leg in cash), Decimal(0))
+    """The transaction's value from its own tax-currency side (what was given, else what was received), else
+    from the value its source states."""
+    given = received = None
+    for leg in tx.legs:
+        if leg.asset == currency and leg.role is not _FEE:
+            if leg.role is _OUT:
+                given = (given or Decimal(0)) + abs(leg.amount)
+            else:
+                received = (received or Decimal(0)) + abs(leg.amount)
+    if given is not None or received is not None:
+        return given if given is not None else received
     if tx.quote is not None and tx.quote.currency == currency:
         return tx.quote.amount
     return None
@@ -60,10 +69,12 @@ class _Whole:
 def _market_order(tx: Transaction, fiat: frozenset[str]) -> list[Leg]:
     """The legs that may value a trade at market, most reliable first: fiat, stablecoins, then crypto
     (what was given before what was received)."""
-    legs = [leg for leg in tx.legs if leg.role is not Role.FEE and leg.amount]
-    rank = {Role.OUT: 0, Role.IN: 1}
-    return sorted(legs, key=lambda leg: (0 if leg.asset in fiat else 1 if leg.asset in STABLECOINS else 2,
-                                         rank.get(leg.role, 2)))
+    ranked: tuple[list[Leg], list[Leg], list[Leg]] = ([], [], [])
+    for role in (_OUT, _IN):
+        for leg in tx.legs:
+            if leg.role is role and leg.amount:
+                ranked[0 if leg.asset in fiat else 1 if leg.asset in STABLECOINS else 2].append(leg)
+    return [*ranked[0], *ranked[1], *ranked[2]]
 
 
 def _whole_value(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle: Oracle | None) -> _Whole | None:
@@ -71,7 +82,7 @@ def _whole_value(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle:
     own = _stated_value(tx, currency)
     if own is not None:
         stated = tx.quote is not None and tx.quote.currency == currency and not any(
-            leg.asset == currency for leg in tx.legs if leg.role is not Role.FEE)
+            leg.asset == currency for leg in tx.legs if leg.role is not _FEE)
         return _Whole(own, "stated value" if stated else "own side")
     if oracle is None or tx.kind not in NEEDS_VALUE:
         return None
@@ -89,16 +100,17 @@ def _whole_value(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle:
 
 
 def _value_legs(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle: Oracle | None = None,
-                used: dict[tuple, PricePoint] | None = None) -> tuple[list[ValuedLeg], list[str]]:
+                used: set[PricePoint] | None = None) -> tuple[list[ValuedLeg], list[str]]:
     """Valued legs of ``tx`` and the assets whose value is missing where one is needed."""
     whole = _whole_value(tx, currency, fiat, oracle)
     if whole is not None and used is not None:
-        used.update((_key(point), point) for point in whole.points)
+        used.update(whole.points)
     valued: list[ValuedLeg] = []
-    unit: dict[str, tuple[Decimal, str]] = {}
     missing: list[str] = []
+    fees = False
     for leg in tx.legs:
-        if leg.role is Role.FEE:
+        if leg.role is _FEE:
+            fees = True
             continue
         if leg.asset == currency:
             value, source = abs(leg.amount), "tax currency"
@@ -106,19 +118,20 @@ def _value_legs(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle: 
             value, source = whole.value, whole.source
         else:
             value, source = None, ""
-        if value is not None and leg.amount:
-            unit.setdefault(leg.asset, (value / abs(leg.amount), source))
-        elif tx.kind in NEEDS_VALUE and (leg.asset not in fiat or tx.kind is TxKind.INCOME):
+        if value is None and tx.kind in NEEDS_VALUE and (leg.asset not in fiat or tx.kind is TxKind.INCOME):
             missing.append(leg.asset)
         valued.append(ValuedLeg(leg.asset, leg.amount, leg.role, value, source))
-    for leg in tx.legs:
-        if leg.role is Role.FEE:
-            valued.append(_fee_leg(tx, leg, currency, unit, oracle, used, missing))
+    if fees:  # a fee in one of the transaction's assets takes that asset's unit value
+        unit: dict[str, tuple[Decimal, str]] = {}
+        for leg in valued:
+            if leg.value is not None and leg.amount:
+                unit.setdefault(leg.asset, (leg.value / abs(leg.amount), leg.source))
+        valued += [_fee_leg(tx, leg, currency, unit, oracle, used, missing) for leg in tx.legs if leg.role is _FEE]
     return valued, missing
 
 
 def _fee_leg(tx: Transaction, leg: Leg, currency: Asset, unit: Mapping[str, tuple[Decimal, str]],
-             oracle: Oracle | None, used: dict[tuple, PricePoint] | None, missing: list[str]) -> ValuedLeg:
+             oracle: Oracle | None, used: set[PricePoint] | None, missing: list[str]) -> ValuedLeg:
     """A fee: in the tax currency, at the unit value of the same asset in the transaction, else at market."""
     if leg.asset == currency:
         return ValuedLeg(leg.asset, leg.amount, leg.role, abs(leg.amount), "tax currency")
@@ -130,12 +143,8 @@ def _fee_leg(tx: Transaction, leg: Leg, currency: Asset, unit: Mapping[str, tupl
         missing.append(leg.asset)
         return ValuedLeg(leg.asset, leg.amount, leg.role, None)
     if used is not None:
-        used.update((_key(point), point) for point in market.points)
+        used.update(market.points)
     return ValuedLeg(leg.asset, leg.amount, leg.role, abs(leg.amount) * market.price, market.source)
-
-
-def _key(point: PricePoint) -> tuple:
-    return (point.base, point.quote, point.timestamp, point.resolution, point.source)
 
 
 def _missing_problem(tx: Transaction, assets: list[str], currency: Asset, oracle: Oracle | None) -> Problem:
@@ -155,7 +164,7 @@ def _missing_problem(tx: Transaction, assets: list[str], currency: Asset, oracle
 
 
 def _transfer_events(transfer: Transfer, currency: Asset, fiat: frozenset[str], oracle: Oracle | None = None,
-                     used: dict[tuple, PricePoint] | None = None) -> tuple[list[Event], list[str]]:
+                     used: set[PricePoint] | None = None) -> tuple[list[Event], list[str]]:
     """The move itself, with the sender's fees (and units lost on the way), and, when the receiving account was
     charged a fee too, a fee-only transfer event on that account at the deposit's time: per wallet, each
     account pays its own fees."""
@@ -164,12 +173,12 @@ def _transfer_events(transfer: Transfer, currency: Asset, fiat: frozenset[str], 
     sent, received = withdrawal.main_leg(), deposit.main_leg()
     assert sent is not None and received is not None  # the matcher only pairs single-leg movements
     gap = abs(sent.amount) - abs(received.amount)
-    legs = [*out_legs, ValuedLeg(received.asset, received.amount, Role.IN, None)]
+    legs = [*out_legs, ValuedLeg(received.asset, received.amount, _IN, None)]
     deposit_legs, deposit_missing = _value_legs(deposit, currency, fiat, oracle, used)
-    deposit_fees = [leg for leg in deposit_legs if leg.role is Role.FEE]
+    deposit_fees = [leg for leg in deposit_legs if leg.role is _FEE]
     missing += deposit_missing
     if gap > 0:  # units lost on the way beyond the recorded fee: an implicit network fee
-        fee = _fee_leg(withdrawal, Leg(sent.asset, -gap, Role.FEE), currency, _units(withdrawal, currency), oracle,
+        fee = _fee_leg(withdrawal, Leg(sent.asset, -gap, _FEE), currency, _units(withdrawal, currency), oracle,
                        used, missing)
         legs.append(fee)
     event = Event(
@@ -225,7 +234,7 @@ class Valuation:
 def _moments(transactions: Iterable[Transaction], transfers: Iterable[Transfer]) -> list[tuple[str, int]]:
     """Every (asset, moment) valuation may ask the oracle about, so it can look them up in one go."""
     moments = [(leg.asset, tx.timestamp) for tx in transactions for leg in tx.legs
-               if tx.kind in NEEDS_VALUE or leg.role is Role.FEE]
+               if tx.kind in NEEDS_VALUE or leg.role is _FEE]
     moments += [(leg.asset, side.timestamp) for transfer in transfers
                 for side in (transfer.withdrawal, transfer.deposit) for leg in side.legs]
     return moments
@@ -244,15 +253,20 @@ def valuation(
 
     ``costs`` are what the user says deposits (by ref) cost in total; such a deposit's event carries it as
     ``basis``. A deposit that is part of a transfer keeps the basis of the lots that moved instead."""
-    transactions, transfers = list(transactions), list(transfers)
+    with collector_paused():
+        return _valuation(list(transactions), list(transfers), currency, fiat, costs or {}, oracle)
+
+
+def _valuation(transactions: list[Transaction], transfers: list[Transfer], currency: Asset, fiat: frozenset[str],
+               costs: Mapping[str, Quote], oracle: Oracle | None) -> Valuation:
     if oracle is not None:
         oracle.prepare(_moments(transactions, transfers))
-    used: dict[tuple, PricePoint] = {}
+    used: set[PricePoint] = set()
     events: list[Event] = []
     problems: list[Problem] = []
     for tx in transactions:
         legs, missing = _value_legs(tx, currency, fiat, oracle, used)
-        basis, problem = _deposit_basis(tx, costs or {}, currency)
+        basis, problem = _deposit_basis(tx, costs, currency)
         events.append(Event(tx.ref, tx.account, tx.timestamp, KINDS[tx.kind], tuple(legs), tx.subkind,
                             basis=basis))
         if problem:
@@ -265,7 +279,7 @@ def valuation(
         if missing:
             problems.append(_missing_problem(transfer.withdrawal, missing, currency, oracle))
     events.sort(key=lambda event: event.timestamp)  # stable: same-moment events keep the ledger's order
-    prices = sorted(used.values(), key=lambda p: (p.base, p.quote, p.timestamp, p.resolution, p.source))
+    prices = sorted(used, key=lambda p: (p.base, p.quote, p.timestamp, p.resolution, p.source))
     return Valuation(events, problems, prices)
 
 

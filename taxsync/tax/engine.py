@@ -24,7 +24,6 @@ is paused while the acyclic records are built (bench/engine_million.py).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -32,6 +31,7 @@ from decimal import Decimal, localcontext
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
+from taxsync.perf import collector_paused
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.days import LocalDays
 from taxsync.tax.pools import POOLS, Pool
@@ -459,13 +459,8 @@ def compute(events: Iterable[Event], rules: Rules) -> TaxResult:
     """Book ``events`` in time order (ties keep their given order) and return what was found."""
     if rules.method not in METHODS:
         raise ValueError(f"unknown method {rules.method!r}")
-    collecting = gc.isenabled()
-    gc.disable()  # the records built here form no cycles: collecting while millions are made only costs time
-    try:
+    with collector_paused():
         return _book(events, rules)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _book(events: Iterable[Event], rules: Rules) -> TaxResult:

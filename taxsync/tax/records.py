@@ -4,9 +4,10 @@ The engine never sees the database or the network: the service layer turns the v
 ``Event`` values, the engine returns a ``TaxResult``. Every record carries ``ref``, the provenance of the
 source row (``account/raw-record id``), so any report line points back to the data it came from.
 
-Records are immutable. The three the engine makes by the million in its inner loop (``Lot``, ``LotMatch``,
-``Disposal``) are typed ``NamedTuple``s rather than frozen dataclasses: a frozen dataclass sets each field
-through ``object.__setattr__`` and costs three times as much to build, which a million-transaction year feels.
+Records are immutable. Those made by the million (``ValuedLeg`` in valuation; ``Lot``, ``LotMatch``,
+``Disposal`` in the engine's inner loop) are typed ``NamedTuple``s rather than frozen dataclasses: a frozen
+dataclass sets each field through ``object.__setattr__`` and costs three times as much to build, which a
+million-transaction year feels.
 """
 
 from __future__ import annotations
@@ -52,8 +53,7 @@ class Term(StrEnum):
     LONG = "long"
 
 
-@dataclass(frozen=True, slots=True)
-class ValuedLeg:
+class ValuedLeg(NamedTuple):
     """A signed movement of one asset, with its value in the tax currency when known (always positive) and
     where that value came from (``source``: the trade's own side, a stated value, a rate or a price)."""
 

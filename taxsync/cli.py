@@ -197,4 +197,5 @@ def main() -> None:
     app()
 
 
-from taxsync import cli_accounts, cli_transfers  # noqa: E402,F401  (register `account`, `import`, `transfers`)
+from taxsync import cli_accounts, cli_prices, cli_transfers  # noqa: E402,F401  (register `account`, `import`,
+#                                                                   `prices`, `transfers`)

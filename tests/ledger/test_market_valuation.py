@@ -133,3 +133,10 @@ def test_two_stablecoins_priced_in_each_other_do_not_loop() -> None:
     book = Book(candle("USDT", "USDC", "1.0002"), candle("USDC", "USDT", "0.9998"))
     legs = value(tx(TxKind.TRADE, ("USDT", "-100", Role.OUT), ("BTC", "0.001", Role.IN)), book).events[0].legs
     assert legs[1].value == D("100.0200")  # 100 USDT x 1.0002 USDC, USDC at par
+
+
+def test_a_rate_the_user_supplied_comes_before_the_ecb_rate() -> None:
+    given = PricePoint("EUR", "USD", MINUTE - MINUTE % 86_400_000, "1d", D("1.08"), "user file rates.csv:2")
+    v = value(tx(TxKind.TRADE, ("EUR", "-5000", Role.OUT), ("BTC", "0.1", Role.IN)), Book(given))
+    assert [leg.value for leg in v.events[0].legs] == [D("5400.00"), D("5400.00")]
+    assert v.prices == [given]

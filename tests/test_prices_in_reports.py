@@ -1,0 +1,41 @@
+"""Prices through the whole pipeline: a swap with no value of its own is valued from the price cache (here a
+price file the user imported), and the report's appendix lists the price used."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from taxsync import service
+from taxsync.cli import app
+from taxsync.workspace import init_workspace
+from tests.conftest import write_koinly
+
+ROWS = (
+    "2024-02-01 10:00:00 UTC,3000,USD,1,ETH,,,,,,buy ETH,",
+    "2024-05-01 10:00:00 UTC,1,ETH,0.05,BTC,,,,,,swap ETH for BTC (no value in the file),",
+)
+
+
+def test_a_swap_is_valued_from_an_imported_price_and_listed_in_the_appendix(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws", jurisdiction="us", currency="USD")
+    service.import_files(ws, [write_koinly(tmp_path / "history.csv", *ROWS)], account="wallet")
+    before = service.analyze(ws, ws.settings)
+    assert any(p.kind == "missing_price" and "ETH/USDT" in p.message for p in before.problems)
+
+    prices = tmp_path / "prices.csv"
+    prices.write_text("date,base,quote,price\n2024-05-01,ETH,USD,3150.25\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["prices", "import", str(prices), "--home", str(ws.home)])
+    assert result.exit_code == 0, result.output
+
+    (path,) = service.build_report(ws, year="2024", formats=("json",), out=tmp_path / "out")
+    report = json.loads(path.read_text())
+    (sale,) = report["disposals"]
+    assert (sale["asset"], D(sale["proceeds"]), D(sale["cost"]), D(sale["gain"])) == ("ETH", D("3150.25"),
+                                                                                      D("3000"), D("150.25"))
+    assert [(p["base"], p["quote"], p["price"], p["source"]) for p in report["prices"]] == [
+        ("ETH", "USD", "3150.25", "user file prices.csv:2")]
+    assert not [p for p in report["problems"] if p["kind"] == "missing_price"]

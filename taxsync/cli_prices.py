@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -9,10 +10,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from taxsync.cli import AsJson, Home, app, handles_errors, out
+from taxsync import price_sync
+from taxsync.cli import AsJson, Home, app, err, handles_errors, out
+from taxsync.errors import ExitCode
 from taxsync.prices.store import PriceSummary, summarize_prices
 from taxsync.prices.user_file import import_price_file
 from taxsync.types import to_datetime
@@ -101,3 +105,58 @@ def prices_list_cli(
                       _when(row.first, row.resolution), _when(row.last, row.resolution))
     out.print(table)
 
+
+class _SyncFeedback:
+    """A progress bar on a terminal; otherwise a plain line at most every ``QUIET_SECONDS`` (cron mail)."""
+
+    QUIET_SECONDS = 10.0
+
+    def __init__(self) -> None:
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 console=out) if sys.stdout.isatty() else None
+        self.task: Any = None
+        self.logged = -self.QUIET_SECONDS
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if self.progress is None:
+            if time.monotonic() - self.logged >= self.QUIET_SECONDS:
+                self.logged = time.monotonic()
+                out.print(f"prices: {done} of {total} settled ({label})", highlight=False)
+            return
+        if self.task is None:
+            self.task = self.progress.add_task(label, total=total)
+        self.progress.update(self.task, description=label, completed=done, total=total)
+
+
+@prices_app.command("sync")
+@handles_errors
+def prices_sync_cli(
+    year: Annotated[str | None, typer.Option("--year", help="Only what the report of this tax year needs (2024, "
+                                                            "or 2024-25); default: every year.")] = None,
+    home: Home = None,
+) -> None:
+    """Fetch the exchange prices your reports will need, ahead of time, into the price cache.
+
+    For each moment a transaction cannot value itself (a crypto-to-crypto trade, income, a fee), the close of
+    the candle that contains it: the minute, else the hour, else the day, of the asset against your currency
+    or USDT/USDC, from the account's own exchange (public data, no key needed). Each batch is stored at once,
+    so an interrupted run resumes; what is cached is never fetched again. Exit code 1 when a price could not
+    be found or the exchange could not be asked (the lines say which).
+
+    Example: taxsync prices sync --year 2024
+    """
+    ws = open_workspace(home)
+    feedback = _SyncFeedback()
+    with feedback.progress or contextlib.nullcontext():
+        summary = price_sync.sync_report_prices(ws, year=year, progress=feedback)
+    shown = 20
+    for kind, missing in (("not found", summary.not_found), ("failed", summary.failed)):
+        for item in missing[:shown]:
+            err.print(f"{kind}: {price_sync.describe(item)}", highlight=False)
+        if len(missing) > shown:
+            err.print(f"{kind}: ... and {len(missing) - shown} more", highlight=False)
+    out.print(f"prices sync: {summary.needed} needed, {summary.cached} already cached, {summary.fetched} fetched "
+              f"({summary.stored} new prices stored), {len(summary.not_found)} not found, "
+              f"{len(summary.failed)} failed; {summary.requests} requests", highlight=False)
+    if summary.not_found or summary.failed:
+        raise typer.Exit(int(ExitCode.PARTIAL))

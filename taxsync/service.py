@@ -107,10 +107,13 @@ def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None) 
     # over all time: a move may straddle the period end
     remaining, transfers = match_transfers(transactions, links=decisions.links, unlinks=decisions.unlinks)
     link_issues = link_problems(transactions, decisions.links, decisions.unlinks)
+    end = day_start(through + timedelta(days=1), rules.zone) if through is not None else None
+    if end is not None:  # value what happened up to the period's end only (so its problems are the period's)
+        remaining = [tx for tx in remaining if tx.timestamp < end]
+        transfers = [t for t in transfers if t.withdrawal.timestamp < end]
     valued = valuation(remaining, transfers, rules.currency, FIAT, decisions.costs, _oracle(ws, rules.currency))
     events, price_problems = valued.events, valued.problems
-    if through is not None:
-        end = day_start(through + timedelta(days=1), rules.zone)
+    if end is not None:
         events = [event for event in events if event.timestamp < end]
     result = compute(events, rules)
     problems: list[Problem] = [*ledger_problems, *decisions.problems, *link_issues, *price_problems,

@@ -43,6 +43,7 @@ from taxsync.db import Account
 from taxsync.errors import UsageError
 from taxsync.ledger.store import load_ledger
 from taxsync.ledger.transfers import match_transfers
+from taxsync.prices.attempts import FAILED, NOT_FOUND, Attempt, record_attempts
 from taxsync.prices.book import PriceBook
 from taxsync.prices.needs import price_needs
 from taxsync.prices.oracle import Oracle
@@ -208,8 +209,18 @@ def sync_prices(ws: Workspace, needs: Sequence[PriceNeed], *, currency: str, exc
         groups.setdefault((id(client), need.asset), []).append(need.timestamp)
     for (key, asset), times in groups.items():
         _sync_asset(run, clients[key], asset, times)
+    _remember(ws, distinct, run.summary)
     run.report("done")
     return run.summary
+
+
+def _remember(ws: Workspace, needs: Sequence[PriceNeed], summary: SyncSummary) -> None:
+    """Keep what this run found for the moments it could not price, for the report's missing-price problems."""
+    at = now_ms()
+    misses = [Attempt(m.asset, m.timestamp, outcome, m.exchange, m.reason, at)
+              for outcome, found in ((NOT_FOUND, summary.not_found), (FAILED, summary.failed)) for m in found]
+    with Session(ws.engine) as session, session.begin():
+        record_attempts(session, [(n.asset, n.timestamp) for n in needs], misses)
 
 
 def _sync_asset(run: _Run, client: Any, asset: str, times: list[int]) -> None:

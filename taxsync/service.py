@@ -25,6 +25,7 @@ from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.store import load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import link_problems, match_transfers
+from taxsync.prices.attempts import load_attempts
 from taxsync.prices.fx import ecb_rate
 from taxsync.prices.oracle import Oracle
 from taxsync.prices.records import PricePoint
@@ -124,8 +125,8 @@ def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None) 
 def _oracle(ws: Workspace, currency: str) -> Oracle:
     """Market values from what is at hand offline: the price cache, ECB rates and stablecoin pegs."""
     with Session(ws.engine) as session:
-        book = load_book(session)
-    return Oracle(currency, FIAT, book, ecb_rate)
+        book, attempts = load_book(session), load_attempts(session)
+    return Oracle(currency, FIAT, book, ecb_rate, attempts)
 
 
 def _settings(ws: Workspace, jurisdiction: str | None, method: str | None, tracking: str | None = None) -> Settings:

@@ -111,6 +111,23 @@ class Price(Base):
     fetched_at: Mapped[int] = mapped_column(BigInteger)
 
 
+class PriceAttempt(Base):
+    """The outcome of the last ``prices sync`` for an asset at a moment it could not price: ``not_found`` (no
+    market or candle: no price exists there) or ``failed`` (unreachable or rate-limited: try again). A report
+    names it in the missing-price problem. Cleared when the moment is priced."""
+
+    __tablename__ = "price_attempts"
+    __table_args__ = (UniqueConstraint("asset", "timestamp", name="uq_price_attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset: Mapped[str] = mapped_column(String(50))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(20))  # "not_found" or "failed"
+    exchange: Mapped[str] = mapped_column(String(50))
+    reason: Mapped[str] = mapped_column(Text)
+    attempted_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class SyncState(Base):
     """How far a stream of an account has been imported: a cursor and the covered time range.
 

@@ -19,12 +19,13 @@ For speed, ``prepare`` looks up all the moments of an asset in one vectorized ca
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from taxsync.prices.attempts import Attempt
 from taxsync.prices.records import PricePoint
 
 ONE = Decimal(1)
@@ -64,7 +65,9 @@ def _no_fx(_base: str, _quote: str, _day: date) -> PricePoint | None:
 class Oracle:
     """Unit values in ``currency``; ``book`` is the price cache (None: none), ``fx`` the daily fiat rates."""
 
-    def __init__(self, currency: str, fiat: frozenset[str], book: Book | None = None, fx: FxRate | None = None):
+    def __init__(self, currency: str, fiat: frozenset[str], book: Book | None = None, fx: FxRate | None = None,
+                 attempts: Mapping[tuple[str, int], Attempt] | None = None):
+        self.attempts = attempts or {}  # what the last prices sync found where it could not price
         self.currency = currency
         self.fiat = fiat
         self.book = book

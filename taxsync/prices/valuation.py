@@ -153,6 +153,8 @@ def _missing_problem(tx: Transaction, assets: list[str], currency: Asset, oracle
     tried = f"the trade's own {currency} side, the row's stated value"
     if oracle is not None:
         tried += "".join(f"; {oracle.tried(asset)}" for asset in names)
+        tried += "".join(f"; {attempt.advice()}" for asset in names
+                         if (attempt := oracle.attempts.get((asset, tx.timestamp))) is not None)
     return Problem(
         ProblemKind.MISSING_PRICE,
         Severity.ERROR,

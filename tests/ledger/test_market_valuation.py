@@ -140,3 +140,16 @@ def test_a_rate_the_user_supplied_comes_before_the_ecb_rate() -> None:
     v = value(tx(TxKind.TRADE, ("EUR", "-5000", Role.OUT), ("BTC", "0.1", Role.IN)), Book(given))
     assert [leg.value for leg in v.events[0].legs] == [D("5400.00"), D("5400.00")]
     assert v.prices == [given]
+
+
+def test_a_missing_price_says_what_the_last_sync_found() -> None:
+    """The source failed (try again) is told apart from no price exists (import one)."""
+    from taxsync.prices.attempts import FAILED, NOT_FOUND, Attempt
+
+    attempts = {("XYZ", T): Attempt("XYZ", T, NOT_FOUND, "binance", "binance lists no market XYZ/USDT", 0),
+                ("ABC", T): Attempt("ABC", T, FAILED, "binance", "binance rate-limited after 3 attempts", 0)}
+    swap = tx(TxKind.TRADE, ("XYZ", "-5", Role.OUT), ("ABC", "7", Role.IN))
+    (problem,) = valuation([swap], [], USD, FIAT, oracle=Oracle(USD, FIAT, None, ecb, attempts)).problems
+    assert "could not reach a price on binance (binance rate-limited after 3 attempts)" in problem.message
+    assert "run it again" in problem.message
+    assert "found no price on binance (binance lists no market XYZ/USDT)" in problem.message

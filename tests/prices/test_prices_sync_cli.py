@@ -35,6 +35,7 @@ from taxsync.cli import app
 from taxsync.db import Price
 from taxsync.errors import ExitCode
 from taxsync.price_sync import SyncSummary, sync_prices
+from taxsync.prices.attempts import FAILED, NOT_FOUND, load_attempts
 from taxsync.prices.records import PriceNeed
 from taxsync.prices.store import load_book
 from taxsync.workspace import Workspace, init_workspace
@@ -168,9 +169,14 @@ def test_rate_limited_exchange_is_failed_not_missing_and_the_next_run_completes(
     assert summary.failed[5].reason.startswith("not asked: binance rate-limited")  # no hammering after that
     assert [m.asset for m in summary.not_found] == ["PEPE"]  # known not to exist, down or not
     assert sim.requests["/api/v3/klines"] == 3  # three attempts, then the exchange is left alone
+    with Session(ws.engine) as session:  # kept for the report: which moments failed, which have no price
+        outcomes = {(a.asset, a.outcome) for a in load_attempts(session).values()}
+    assert outcomes == {("BTC", FAILED), ("ETH", FAILED), ("PEPE", NOT_FOUND)}
     sim.set_faults(None)
     later = sync(ws, needs)
     assert (later.fetched, later.stored, later.failed) == (6, 5, [])
+    with Session(ws.engine) as session:  # priced now: only the price that does not exist is left
+        assert {(a.asset, a.outcome) for a in load_attempts(session).values()} == {("PEPE", NOT_FOUND)}
 
 
 def test_unreachable_exchange_is_failed_not_missing(ws, needs) -> None:

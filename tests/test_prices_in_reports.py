@@ -39,3 +39,21 @@ def test_a_swap_is_valued_from_an_imported_price_and_listed_in_the_appendix(tmp_
     assert [(p["base"], p["quote"], p["price"], p["source"]) for p in report["prices"]] == [
         ("ETH", "USD", "3150.25", "user file prices.csv:2")]
     assert not [p for p in report["problems"] if p["kind"] == "missing_price"]
+
+
+def test_a_report_makes_no_network_request(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Reports run offline from the cache: with every connection refused, the report is still written."""
+    import socket
+
+    ws = init_workspace(tmp_path / "ws", jurisdiction="us", currency="USD")
+    service.import_files(ws, [write_koinly(tmp_path / "history.csv", *ROWS)], account="wallet")
+    attempts: list[object] = []
+
+    def refuse(self: socket.socket, address: object) -> None:
+        attempts.append(address)
+        raise OSError("network use refused in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    paths = service.build_report(ws, year="2024", formats=("json", "pdf"), out=tmp_path / "out")
+    assert [p.suffix for p in paths] == [".json", ".pdf"] and attempts == []

@@ -116,7 +116,8 @@ def _uncached(book: PriceBook, needs: list[PriceNeed], currency: str) -> list[Pr
 
 def workspace_exchanges(ws: Workspace) -> ExchangeFor:
     """Public (keyless) ccxt clients for the workspace's exchange accounts, one per exchange and base URL;
-    an account that has no exchange is priced on the first exchange account by name (None if there is none)."""
+    an account that has no exchange is priced on the workspace's price exchange (``[prices]`` in
+    taxsync.toml) if one is set, else on the first exchange account by name (None if there is none)."""
     with Session(ws.engine) as session:
         rows = [(a.name, a.exchange, json.loads(a.options or "{}"))
                 for a in session.scalars(select(Account).where(Account.kind == "exchange").order_by(Account.name))]
@@ -130,7 +131,9 @@ def workspace_exchanges(ws: Workspace) -> ExchangeFor:
         return clients[key]
 
     by_name = {name: (exchange_id, options) for name, exchange_id, options in rows if exchange_id}
-    fallback = next(iter(by_name.values()), None)
+    settings = ws.settings
+    configured = (settings.price_exchange, {"api_url": settings.price_api_url or None})
+    fallback = configured if settings.price_exchange else next(iter(by_name.values()), None)
 
     def exchange_for(account: str) -> Any:
         chosen = by_name.get(account, fallback)

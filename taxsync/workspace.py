@@ -36,6 +36,8 @@ class Settings:
     tracking: str
     timezone: str
     database_url: str = DEFAULT_DATABASE_URL
+    price_exchange: str = ""  # a ccxt exchange id whose public candles price accounts that have no exchange
+    price_api_url: str = ""  # its base URL, when not the exchange's own
 
     def check(self) -> Settings:
         """The settings themselves, or a ConfigError naming the first bad value."""
@@ -47,6 +49,8 @@ class Settings:
             raise ConfigError(f"unknown tracking '{self.tracking}': choose from {', '.join(TRACKING)}")
         if not self.currency.isalpha() or not 3 <= len(self.currency) <= 5:
             raise ConfigError(f"'{self.currency}' is not a currency code such as USD")
+        if self.price_exchange and not self.price_exchange.replace("_", "").isalnum():
+            raise ConfigError(f"'{self.price_exchange}' is not an exchange id such as kraken")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -102,6 +106,12 @@ def render_config(settings: Settings) -> str:
         f"timezone = {_toml_string(s.timezone)}  # local calendar days for dates and day-based rules\n"
         "\n[database]\n"
         f"url = {_toml_string(s.database_url)}  # relative SQLite paths are inside this folder\n"
+        "\n[prices]\n"
+        "# `taxsync prices sync` prices each account on its own exchange's public candles; accounts without one\n"
+        "# (file imports) use this exchange (a ccxt id such as \"kraken\"), else the first exchange account.\n"
+        "# taxsync contacts no other service.\n"
+        f"exchange = {_toml_string(s.price_exchange)}\n"
+        f"api_url = {_toml_string(s.price_api_url)}  # empty: the exchange's own address\n"
     )
 
 
@@ -146,7 +156,7 @@ def read_settings(home: Path) -> Settings:
         data = tomllib.loads(config.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{config}: not valid TOML: {error}") from None
-    database = data.get("database", {})
+    database, prices = data.get("database", {}), data.get("prices", {})
     try:
         settings = Settings(
             name=str(data.get("name", home.name)),
@@ -156,6 +166,8 @@ def read_settings(home: Path) -> Settings:
             tracking=str(data.get("tracking", "universal")),
             timezone=str(data.get("timezone", "UTC")),
             database_url=str(database.get("url", DEFAULT_DATABASE_URL)),
+            price_exchange=str(prices.get("exchange", "")).strip().lower(),
+            price_api_url=str(prices.get("api_url", "")).strip(),
         )
     except KeyError as missing:
         raise ConfigError(f"{config}: the setting {missing} is missing") from None

@@ -38,7 +38,7 @@ from taxsync.price_sync import SyncSummary, sync_prices
 from taxsync.prices.attempts import FAILED, NOT_FOUND, load_attempts
 from taxsync.prices.records import PriceNeed
 from taxsync.prices.store import load_book
-from taxsync.workspace import Workspace, init_workspace
+from taxsync.workspace import Workspace, init_workspace, open_workspace
 
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 KEY = SimKey("price-sync-key-0001", "price-sync-secret-0001")
@@ -302,3 +302,22 @@ def test_a_moment_in_the_current_minute_is_left_for_the_next_run(ws: Workspace, 
     assert summary.fetched == 1 and summary.not_found == []
     (waiting,) = summary.failed
     assert waiting.timestamp == now and waiting.reason == "the minute has not ended yet on binance: run again later"
+
+
+def test_file_accounts_are_priced_on_the_configured_price_exchange(tmp_path: Path, sim: Simulator,
+                                                                   needs: list[PriceNeed]) -> None:
+    """A workspace of file imports only: with `[prices] exchange` set in taxsync.toml, sync asks that exchange."""
+    home = tmp_path / "files-only"
+    init_workspace(home, jurisdiction="us").engine.dispose()
+    config = home / "taxsync.toml"
+    text = config.read_text(encoding="utf-8")
+    assert '[prices]\n' in text and 'exchange = ""' in text  # documented, empty by default
+    config.write_text(text.replace('exchange = ""', 'exchange = "binance"', 1)
+                      .replace('api_url = ""', f'api_url = "{sim.url}"', 1), encoding="utf-8")
+    workspace = open_workspace(home)
+    assert (workspace.settings.price_exchange, workspace.settings.price_api_url) == ("binance", sim.url)
+    file_needs = [PriceNeed(n.asset, n.timestamp, "ledger-file", n.ref) for n in needs]
+    summary = sync(workspace, file_needs)
+    assert summary.fetched == 6 and [m.asset for m in summary.not_found] == ["PEPE"]
+    assert sim.requests["/api/v3/klines"] >= 1
+    workspace.engine.dispose()

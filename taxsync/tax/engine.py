@@ -321,25 +321,24 @@ def _trade(books: _Books, event: Event) -> None:
     """Out legs are disposed of, in legs acquired. A sale's or swap's fees reduce the amount realized of its
     first disposed leg; a purchase's fees (nothing tracked goes out) add to the cost of its first acquired leg.
     Fee units paid in crypto are then disposed of themselves (``Rules.crypto_fee_is_disposal``)."""
-    fiat, legs = books.fiat, event.legs
+    fiat, legs, account = books.fiat, event.legs, event.account
     fee, fees = ZERO, []
-    for leg in legs:
-        if leg.role is _FEE:
-            if leg.value is not None:
-                fee += leg.value
-            if leg.asset not in fiat:
+    for leg in legs:  # legs are unpacked: cheaper than attribute access in this loop of every trade
+        asset, _, role, value, _ = leg
+        if role is _FEE:
+            if value is not None:
+                fee += value
+            if asset not in fiat:
                 fees.append(leg)
     disposed = False
-    for leg in legs:
-        if leg.role is _OUT and leg.asset not in fiat:
-            books.dispose(event, leg.asset, -leg.amount, (leg.value or ZERO) - (ZERO if disposed else fee),
-                          event.account)
+    for asset, amount, role, value, _ in legs:
+        if role is _OUT and asset not in fiat:
+            books.dispose(event, asset, -amount, (value or ZERO) - (ZERO if disposed else fee), account)
             disposed = True
     extra = ZERO if disposed else fee
-    for leg in legs:
-        if leg.role is _IN and leg.asset not in fiat:
-            books.acquire(event, leg.asset, leg.amount, None if leg.value is None else leg.value + extra,
-                          event.account)
+    for asset, amount, role, value, _ in legs:
+        if role is _IN and asset not in fiat:
+            books.acquire(event, asset, amount, None if value is None else value + extra, account)
             extra = ZERO
     if fees:
         books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)

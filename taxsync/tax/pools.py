@@ -20,6 +20,21 @@ from taxsync.tax.records import Lot, LotMatch, share
 ZERO = Decimal(0)
 _ACQUIRED = attrgetter("acquired")
 
+def _whole(lot: Lot) -> LotMatch:
+    """All of ``lot``, as a disposal consumes it."""
+    return LotMatch(lot.ref, lot.acquired, lot.acquired_date, lot.amount, lot.cost, lot.account, lot.unknown)
+
+
+def _part(lot: Lot, units: Decimal) -> tuple[LotMatch, Lot]:
+    """``units`` taken from ``lot`` (fewer than it holds) and what is left of it: the cost and the units of
+    unknown cost are shared by units, the rest keeping the remainder, so the two add up to the lot exactly."""
+    cost = share(lot.cost, units, lot.amount)
+    unknown = share(lot.unknown, units, lot.amount) if lot.unknown else ZERO
+    return (LotMatch(lot.ref, lot.acquired, lot.acquired_date, units, cost, lot.account, unknown),
+            Lot(lot.asset, lot.amount - units, lot.cost - cost, lot.acquired, lot.account, lot.ref,
+                lot.acquired_date, lot.unknown - unknown))
+
+
 Entry = Callable[[Lot, int], tuple]  # (lot, arrival number) -> heap entry: the order, smallest first, then the lot
 
 
@@ -59,15 +74,12 @@ class LotPool:
             lot = top[-1]
             if lot.amount <= left:
                 heapq.heappop(heap)
-                taken.append(LotMatch(lot.ref, lot.acquired, lot.acquired_date, lot.amount, lot.cost, lot.account,
-                                      lot.unknown))
+                taken.append(_whole(lot))
                 left -= lot.amount
                 continue
-            cost = share(lot.cost, left, lot.amount)
-            unknown = share(lot.unknown, left, lot.amount) if lot.unknown else ZERO
-            taken.append(LotMatch(lot.ref, lot.acquired, lot.acquired_date, left, cost, lot.account, unknown))
-            heap[0] = (*top[:-1], Lot(lot.asset, lot.amount - left, lot.cost - cost, lot.acquired, lot.account,
-                                      lot.ref, lot.acquired_date, lot.unknown - unknown))
+            match, rest = _part(lot, left)
+            taken.append(match)
+            heap[0] = (*top[:-1], rest)
             return taken, ZERO
         return taken, left
 
@@ -114,11 +126,8 @@ class QueuePool:
         lots = self._lots
         end = -1 if self._newest_first else 0
         if lots and lots[end].amount > amount:  # the usual case: part of one lot
-            asset, units, cost, acquired, account, ref, day, unknown = lots[end]
-            part = share(cost, amount, units)
-            unknown_part = share(unknown, amount, units) if unknown else ZERO
-            lots[end] = Lot(asset, units - amount, cost - part, acquired, account, ref, day, unknown - unknown_part)
-            return [LotMatch(ref, acquired, day, amount, part, account, unknown_part)], ZERO
+            match, lots[end] = _part(lots[end], amount)
+            return [match], ZERO
         taken: list[LotMatch] = []
         left = amount
         while left > 0 and lots:
@@ -128,15 +137,11 @@ class QueuePool:
                     lots.pop()
                 else:
                     lots.popleft()
-                taken.append(LotMatch(lot.ref, lot.acquired, lot.acquired_date, lot.amount, lot.cost, lot.account,
-                                      lot.unknown))
+                taken.append(_whole(lot))
                 left -= lot.amount
                 continue
-            cost = share(lot.cost, left, lot.amount)
-            unknown = share(lot.unknown, left, lot.amount) if lot.unknown else ZERO
-            taken.append(LotMatch(lot.ref, lot.acquired, lot.acquired_date, left, cost, lot.account, unknown))
-            lots[end] = Lot(lot.asset, lot.amount - left, lot.cost - cost, lot.acquired, lot.account, lot.ref,
-                            lot.acquired_date, lot.unknown - unknown)
+            match, lots[end] = _part(lot, left)
+            taken.append(match)
             return taken, ZERO
         return taken, left
 

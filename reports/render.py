@@ -12,6 +12,7 @@ from typing import Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from reports.charts import bar_chart, holdings_by_asset, monthly_gains
 from reports.formatting import form_date, iso_date, money_display, plain, timestamp_text
 from reports.model import ReportModel
 from taxsync.resources import templates_dir
@@ -42,6 +43,10 @@ def environment(jurisdiction: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+    )
+    env.globals.update(  # inline SVG (reports/charts.py)
+        chart_monthly_gains=lambda m: bar_chart(monthly_gains(m), "Gains and losses by month", m.context.currency),
+        chart_holdings=lambda m: bar_chart(holdings_by_asset(m), "Holdings by asset at cost", m.context.currency),
     )
     env.filters.update(
         money=money_display,

@@ -79,7 +79,7 @@ def bar_chart(bars: Sequence[Bar], title: str, currency: str) -> Markup:
     plot_w = WIDTH - LEFT - RIGHT
     zero_y = TOP + plot_h * top / span
     slot = plot_w / len(bars)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
              f'<line x1="{LEFT}" y1="{_px(zero_y)}" x2="{WIDTH - RIGHT}" y2="{_px(zero_y)}" stroke="#444" '
              'stroke-width="0.8"/>',

@@ -35,6 +35,7 @@ def render_json(model: ReportModel) -> str:
         "timezone": ctx.timezone,
         "workspace": ctx.workspace,
         "accounts": list(ctx.accounts),
+        "sources": list(ctx.sources),
         "generated_at": ctx.generated_at.isoformat(),
         "version": ctx.version,
         "notes": list(ctx.notes),

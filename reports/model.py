@@ -55,6 +55,7 @@ class ReportContext:
     generated_at: datetime
     version: str
     notes: tuple[str, ...] = ()  # methodology sentences (fee treatment and the like)
+    sources: tuple[str, ...] = ()  # where the data came from, one line per account (exchange API, files)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from importer.files import FORMATS, read_file
 from importer.store import get_or_create_account, now_ms, store_raw_records
 from reports import ReportContext, build_report_model, write_report
 from taxsync.assets import FIAT
-from taxsync.db import Account
+from taxsync.db import Account, RawRecord
 from taxsync.errors import UsageError
 from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
@@ -188,6 +188,7 @@ def build_report(
     result = analysis.result
     with Session(ws.engine) as session:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
+        sources = data_sources(session)
     # The holdings check counts the units again from the ledger, without the engine (taxsync.integrity), with
     # the transfers the analysis matched (the user's links and unlinks included).
     integrity = check_holdings(
@@ -201,8 +202,22 @@ def build_report(
         tax_year=rules.year_label(year_end), period_start=start, period_end=end, currency=settings.currency,
         method=settings.method, tracking=settings.tracking, timezone=settings.timezone, accounts=accounts,
         generated_at=datetime.now(UTC), version=taxsync.__version__, notes=methodology(settings, rules),
+        sources=sources,
     )
     return write_report(build_report_model(result, context, integrity, analysis.prices), out, formats)
+
+
+def data_sources(session: Session) -> tuple[str, ...]:
+    """One line per account: the exchange it is synced from over its API, or the files imported into it."""
+    lines = []
+    for account in session.scalars(select(Account).order_by(Account.name)):
+        files = sorted({Path(origin).name for origin in session.scalars(
+            select(RawRecord.origin).where(RawRecord.account_id == account.id, RawRecord.stream == "file")
+            .distinct())})
+        what = [f"{account.exchange} API (read-only key)"] if account.exchange else []
+        what += [f"file{'s' if len(files) > 1 else ''} {', '.join(files)}"] if files else []
+        lines.append(f"{account.name}: {'; '.join(what) or 'no data yet'}")
+    return tuple(lines)
 
 
 def holdings(ws: Workspace, *, at: date | None = None) -> tuple[Holding, ...]:

@@ -57,3 +57,10 @@ def test_a_report_makes_no_network_request(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     paths = service.build_report(ws, year="2024", formats=("json", "pdf"), out=tmp_path / "out")
     assert [p.suffix for p in paths] == [".json", ".pdf"] and attempts == []
+
+
+def test_the_report_names_its_data_sources(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws", jurisdiction="us", currency="USD")
+    service.import_files(ws, [write_koinly(tmp_path / "history.csv", *ROWS)], account="wallet")
+    (path,) = service.build_report(ws, year="2024", formats=("json",), out=tmp_path / "out")
+    assert json.loads(path.read_text())["sources"] == ["wallet: file history.csv"]

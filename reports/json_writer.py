@@ -14,7 +14,7 @@ from typing import Any
 
 from reports.files import base_name, write_atomic
 from reports.formatting import cents_text, iso_date, plain, utc_ms_text
-from reports.model import ColumnTotals, DisposalRow, ReportModel
+from reports.model import ColumnTotals, DisposalRow, HoldingRow, ReportModel
 from taxsync.integrity import IntegrityReport
 from taxsync.tax.records import LotMatch
 from taxsync.types import TimestampMs
@@ -68,15 +68,8 @@ def render_json(model: ReportModel) -> str:
             }
             for row in model.income
         ],
-        "holdings": [
-            {
-                "asset": row.record.asset,
-                "amount": plain(row.record.amount),
-                "cost": plain(row.record.cost),
-                "account": row.record.account,
-            }
-            for row in model.holdings
-        ],
+        "holdings": [_holding(row) for row in model.holdings],
+        "opening_holdings": [_holding(row) for row in model.opening],
         "problems": [
             {"kind": str(p.kind), "severity": str(p.severity), "message": p.message, "source": p.source}
             for p in model.problems
@@ -99,6 +92,11 @@ def write_json(model: ReportModel, out_dir: Path) -> list[Path]:
     """Write ``<base>.json`` into ``out_dir``."""
     path = out_dir / f"{base_name(model.context)}.json"
     return [write_atomic(path, render_json(model).encode("utf-8"))]
+
+
+def _holding(row: HoldingRow) -> dict[str, Any]:
+    return {"asset": row.record.asset, "amount": plain(row.record.amount), "cost": plain(row.record.cost),
+            "account": row.record.account}
 
 
 def _disposal(row: DisposalRow) -> dict[str, Any]:

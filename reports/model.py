@@ -146,17 +146,19 @@ class ReportModel:
     summary: Summary  # the jurisdiction's taxable gain and income, and the rules applied
     integrity: IntegrityReport | None = None  # the holdings check, when the caller ran it
     prices: tuple[PricePoint, ...] = ()  # market prices and rates used for the period's values (the appendix)
+    opening: tuple[HoldingRow, ...] = ()  # holdings at the start of the period, as computed then
+    opening_cost_total: Decimal = Decimal(0)  # sum of their rounded costs
 
 
 def build_report_model(
     result: TaxResult, ctx: ReportContext, integrity: IntegrityReport | None = None,
-    prices: Iterable[PricePoint] = (),
+    prices: Iterable[PricePoint] = (), opening: Iterable[Holding] = (),
 ) -> ReportModel:
     """Select the period's rows of ``result``, order them and compute exact and display totals.
 
     ``integrity`` is the outcome of the holdings check; its problems are expected among ``result.problems``.
     ``prices`` are the market prices and rates valuation used; those of the period (by UTC day, a day of margin
-    on either side for local days) make the price appendix."""
+    on either side for local days) make the price appendix. ``opening`` are the holdings when the period began."""
     start, end = ctx.period_start, ctx.period_end
     disposals = sorted(
         (d for d in result.disposals if start <= d.disposed <= end),
@@ -191,6 +193,8 @@ def build_report_model(
         summary=summary,
         integrity=integrity,
         prices=_period_prices(prices, ctx),
+        opening=(opening_rows := tuple(HoldingRow(record=h, cost=round_cents(h.cost)) for h in opening)),
+        opening_cost_total=decimal_sum([r.cost for r in opening_rows]),
     )
 
 

@@ -92,6 +92,7 @@ class Analysis:
     transactions: list[Transaction]
     transfers: list[Transfer]
     prices: list[PricePoint]  # the market prices and rates valuation used
+    opening: tuple[Holding, ...] = ()  # holdings at the start of the local day ``opening`` (when asked for)
 
 
 def analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -> TaxResult:
@@ -99,7 +100,8 @@ def analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -
     return _analyze(ws, settings, through=through).result
 
 
-def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -> Analysis:
+def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None,
+             opening: date | None = None) -> Analysis:
     jurisdiction = JURISDICTIONS[settings.jurisdiction]
     rules = rules_for(settings, jurisdiction)
     with Session(ws.engine) as session:
@@ -119,7 +121,11 @@ def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None) 
     result = compute(events, rules)
     problems: list[Problem] = [*ledger_problems, *decisions.problems, *link_issues, *price_problems,
                                *result.problems]
-    return Analysis(replace(result, problems=tuple(problems)), transactions, transfers, valued.prices)
+    held: tuple[Holding, ...] = ()
+    if opening is not None:  # the same events booked up to the period's start: what was held when it began
+        start = day_start(opening, rules.zone)
+        held = compute([event for event in events if event.timestamp < start], rules).holdings
+    return Analysis(replace(result, problems=tuple(problems)), transactions, transfers, valued.prices, held)
 
 
 def _oracle(ws: Workspace, currency: str) -> Oracle:
@@ -184,7 +190,7 @@ def build_report(
     except ValueError as error:
         raise UsageError(str(error)) from None
     start, end = rules.period(year_end)
-    analysis = _analyze(ws, settings, through=end)
+    analysis = _analyze(ws, settings, through=end, opening=start)
     result = analysis.result
     with Session(ws.engine) as session:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
@@ -204,7 +210,8 @@ def build_report(
         generated_at=datetime.now(UTC), version=taxsync.__version__, notes=methodology(settings, rules),
         sources=sources,
     )
-    return write_report(build_report_model(result, context, integrity, analysis.prices), out, formats)
+    model = build_report_model(result, context, integrity, analysis.prices, opening=analysis.opening)
+    return write_report(model, out, formats)
 
 
 def data_sources(session: Session) -> tuple[str, ...]:

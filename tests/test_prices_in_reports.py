@@ -64,3 +64,16 @@ def test_the_report_names_its_data_sources(tmp_path: Path) -> None:
     service.import_files(ws, [write_koinly(tmp_path / "history.csv", *ROWS)], account="wallet")
     (path,) = service.build_report(ws, year="2024", formats=("json",), out=tmp_path / "out")
     assert json.loads(path.read_text())["sources"] == ["wallet: file history.csv"]
+
+
+def test_the_report_shows_holdings_at_the_start_and_the_end(tmp_path: Path) -> None:
+    """1 ETH bought in 2023 and swapped for BTC in 2024: held at the start of 2024 (ETH, cost 3,000), and at its
+    end the BTC the swap brought in."""
+    ws = init_workspace(tmp_path / "ws", jurisdiction="us", currency="USD")
+    rows = ("2023-06-01 10:00:00 UTC,3000,USD,1,ETH,,,,,,buy ETH,",
+            "2024-05-01 10:00:00 UTC,1,ETH,0.05,BTC,,,3150,USD,,swap,")
+    service.import_files(ws, [write_koinly(tmp_path / "history.csv", *rows)], account="wallet")
+    (path,) = service.build_report(ws, year="2024", formats=("json",), out=tmp_path / "out")
+    report = json.loads(path.read_text())
+    assert [(h["asset"], h["amount"], h["cost"]) for h in report["opening_holdings"]] == [("ETH", "1", "3000")]
+    assert [(h["asset"], h["amount"], h["cost"]) for h in report["holdings"]] == [("BTC", "0.05", "3150")]

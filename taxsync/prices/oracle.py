@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from taxsync.prices.attempts import Attempt
+from taxsync.prices.fx import ecb_rate
 from taxsync.prices.records import PricePoint
 
 ONE = Decimal(1)
@@ -58,10 +59,6 @@ def _utc_day(t: int) -> date:
     return datetime.fromtimestamp(t // 1000, UTC).date()
 
 
-def _no_fx(_base: str, _quote: str, _day: date) -> PricePoint | None:
-    return None
-
-
 class Oracle:
     """Unit values in ``currency``; ``book`` is the price cache (None: none), ``fx`` the daily fiat rates."""
 
@@ -71,7 +68,7 @@ class Oracle:
         self.currency = currency
         self.fiat = fiat
         self.book = book
-        self.fx = fx if fx is not None else _default_fx()
+        self.fx = fx if fx is not None else ecb_rate
         self.misses: set[tuple[str, int]] = set()  # (asset, moment) that nothing at hand could value
         self._found: dict[tuple[str, str], dict[int, PricePoint | None]] = {}  # by pair, then moment
         self._rates: dict[tuple[str, str, date], PricePoint | None] = {}
@@ -147,12 +144,3 @@ class Oracle:
             self._rates[key] = self.fx(asset, self.currency, day)
         rate = self._rates[key]
         return UnitValue(rate.price, rate.source, (rate,)) if rate is not None else None
-
-
-def _default_fx() -> FxRate:
-    """The ECB rates when the fx module is available (it needs the currencyconverter package)."""
-    try:
-        from taxsync.prices.fx import ecb_rate
-    except ImportError:  # pragma: no cover - the package is a dependency
-        return _no_fx
-    return ecb_rate

@@ -15,6 +15,7 @@ from reports.html_writer import write_html
 from reports.json_writer import write_json
 from reports.model import ReportModel
 from reports.pdf_writer import write_pdf
+from reports.tax_software import write_form8949_boxes, write_taxact, write_turbotax
 
 Writer = Callable[[ReportModel, Path], list[Path]]
 
@@ -23,6 +24,9 @@ WRITERS: dict[str, Writer] = {
     "csv": write_csv,
     "pdf": write_pdf,
     "html": write_html,
+    "form8949-boxes": write_form8949_boxes,
+    "turbotax": write_turbotax,
+    "taxact": write_taxact,
 }
 
 

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from reports import WRITERS
 from taxsync import __version__, service
 from taxsync.errors import ExitCode, TaxsyncError
 from taxsync.tax.jurisdictions import JURISDICTIONS
@@ -101,7 +102,7 @@ def import_file_cli(
 
 def _formats(value: str) -> list[str]:
     chosen = [part.strip().lower() for part in value.split(",") if part.strip()]
-    known = {"pdf", "csv", "json", "html"}
+    known = set(WRITERS)
     if not chosen or set(chosen) - known:
         raise typer.BadParameter(f"choose from {', '.join(sorted(known))}, separated by commas")
     return chosen
@@ -114,7 +115,8 @@ def report_cli(
     jurisdiction: Annotated[str | None, typer.Option(help="Override the workspace's jurisdiction.")] = None,
     method: Annotated[str | None, typer.Option(help="Override the workspace's cost-basis method.")] = None,
     tracking: Annotated[str | None, typer.Option(help="Override basis tracking: universal or per-wallet.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="Comma-separated: pdf, csv, json, html.")] = "pdf,csv,json",
+    fmt: Annotated[str, typer.Option("--format", help="Comma-separated: pdf, csv, json, html, form8949-boxes, "
+                                                      "turbotax, taxact.")] = "pdf,csv,json",
     out_dir: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for the report files.")] = Path(
         "reports"),
     home: Home = None,

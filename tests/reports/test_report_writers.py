@@ -385,8 +385,8 @@ def test_write_report_accepts_a_comma_separated_string(model: ReportModel, tmp_p
     assert [p.suffix for p in paths] == [".json", ".html"]
 
 
-def test_registry_has_the_four_formats() -> None:
-    assert set(WRITERS) == {"json", "csv", "pdf", "html"}
+def test_registry_has_the_formats() -> None:
+    assert set(WRITERS) == {"json", "csv", "pdf", "html", "form8949-boxes", "turbotax", "taxact"}
 
 
 # --- a real workspace: the audit trail adds up ------------------------------------------------------------

@@ -7,19 +7,28 @@ disposal's rows add up to its amount and cost digit for digit; ``Disposal Line``
 Form 8949 file (1 = the first row after the header). Numbers are
 plain decimals with a dot and no grouping; every cell passes through ``reports.safe.neutralise`` so that no
 text from an exchange can become a formula. UTF-8 without byte-order mark, CRLF line ends (RFC 4180).
+
+A year can have a million disposals, so the Form 8949 and audit-trail rows are made with as little work per
+row as possible: cells taxsync writes itself (numbers, dates) cannot start a formula other than a plain
+negative number, which ``neutralise`` leaves alone, so only cells of text from the exchange are neutralised;
+dates are formatted once per day and the model's display figures, already rounded to cents, are not rounded
+again. The output is the same as neutralising and formatting every cell.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from reports.files import base_name, write_atomic
 from reports.formatting import cents_text, iso_date, month_first_date, plain
-from reports.model import DisposalRow, ReportModel
-from reports.safe import safe_row
+from reports.model import ReportModel
+from reports.safe import neutralise, safe_row
 from taxsync.tax.records import Term
 
 FORM8949_HEADER = (
@@ -49,21 +58,35 @@ AUDIT_TRAIL_HEADER = (
     "Account",
 )
 TERM_LABELS = {Term.SHORT: "Short-term", Term.LONG: "Long-term"}
+K = TypeVar("K", str, date)
 
 
 def render_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     """A CSV document of ``header`` and ``rows``, every cell neutralised, as UTF-8 bytes."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(safe_row(header))
-    for row in rows:
-        writer.writerow(safe_row(row))
-    return buffer.getvalue().encode("utf-8")
+    return _render_safe(header, (safe_row(row) for row in rows))
 
 
 def form8949_rows(model: ReportModel) -> list[list[str]]:
-    """One line per disposal, Part I (short-term) first, then Part II (long-term)."""
-    return [_form8949_row(row) for part in (model.short_term, model.long_term) for row in part.rows]
+    """One line per disposal, Part I (short-term) first, then Part II (long-term); every cell neutralised."""
+    text, day, cents = _memo(neutralise), _memo(month_first_date), _cents
+    return [
+        [
+            neutralise(f"{plain(d.amount)} {d.asset}"),
+            day(d.acquired) if d.acquired is not None else row.acquired_text.upper(),
+            day(d.disposed),
+            cents(row.proceeds),
+            cents(row.cost),
+            text(d.adjustment_code),  # (f) code: the rule behind (g), e.g. a superficial loss denied in Canada
+            cents(row.adjustment) if d.adjustment else "",  # (g) adjustment
+            cents(row.gain),
+            TERM_LABELS[d.term],
+            text(d.account),
+            neutralise(d.ref),
+        ]
+        for part in (model.short_term, model.long_term)
+        for row in part.rows
+        for d in (row.record,)
+    ]
 
 
 def income_rows(model: ReportModel) -> list[list[str]]:
@@ -91,19 +114,21 @@ def audit_trail_rows(model: ReportModel) -> list[list[str]]:
     """One line per disposal and lot consumed, disposals in Form 8949 order; an unknown acquisition has an empty
     lot reference and date."""
     disposals = [row for part in (model.short_term, model.long_term) for row in part.rows]
+    text, day = _memo(neutralise), _memo(iso_date)
     return [
         [
             str(line),
-            row.record.ref,
-            row.record.asset,
-            iso_date(row.record.disposed),
-            lot.lot_ref,
-            "" if lot.acquired_date is None else iso_date(lot.acquired_date),
+            ref,
+            asset,
+            disposed,
+            neutralise(lot.lot_ref),
+            "" if lot.acquired_date is None else day(lot.acquired_date),
             plain(lot.amount),
             plain(lot.cost),
-            lot.account,
+            text(lot.account),
         ]
         for line, row in enumerate(disposals, start=1)
+        for ref, asset, disposed in ((neutralise(row.record.ref), text(row.record.asset), day(row.record.disposed)),)
         for lot in row.lots
     ]
 
@@ -111,28 +136,39 @@ def audit_trail_rows(model: ReportModel) -> list[list[str]]:
 def write_csv(model: ReportModel, out_dir: Path) -> list[Path]:
     """Write the Form 8949, income, holdings and audit-trail CSV files into ``out_dir``."""
     base = base_name(model.context)
-    files = (
-        (f"{base}-form8949.csv", FORM8949_HEADER, form8949_rows(model)),
-        (f"{base}-income.csv", INCOME_HEADER, income_rows(model)),
-        (f"{base}-holdings.csv", HOLDINGS_HEADER, holdings_rows(model)),
-        (f"{base}-audit-trail.csv", AUDIT_TRAIL_HEADER, audit_trail_rows(model)),
-    )
-    return [write_atomic(out_dir / name, render_csv(header, rows)) for name, header, rows in files]
-
-
-def _form8949_row(row: DisposalRow) -> list[str]:
-    d = row.record
-    acquired = month_first_date(d.acquired) if d.acquired is not None else row.acquired_text.upper()
-    return [
-        f"{plain(d.amount)} {d.asset}",
-        acquired,
-        month_first_date(d.disposed),
-        cents_text(row.proceeds),
-        cents_text(row.cost),
-        d.adjustment_code,  # (f) code: the rule behind (g), e.g. a superficial loss denied in Canada
-        cents_text(row.adjustment) if d.adjustment else "",  # (g) adjustment
-        cents_text(row.gain),
-        TERM_LABELS[d.term],
-        d.account,
-        d.ref,
+    written = [
+        write_atomic(out_dir / f"{base}-form8949.csv", _render_safe(FORM8949_HEADER, form8949_rows(model))),
+        write_atomic(out_dir / f"{base}-income.csv", render_csv(INCOME_HEADER, income_rows(model))),
+        write_atomic(out_dir / f"{base}-holdings.csv", render_csv(HOLDINGS_HEADER, holdings_rows(model))),
+        write_atomic(out_dir / f"{base}-audit-trail.csv", _render_safe(AUDIT_TRAIL_HEADER, audit_trail_rows(model))),
     ]
+    return written
+
+
+def _render_safe(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    """A CSV document of ``header`` and ``rows`` whose cells are already neutralised, as UTF-8 bytes."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(safe_row(header))
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _cents(value: Decimal) -> str:
+    """``cents_text`` of a display figure of the model, which is rounded to cents already: written as it is
+    unless it is not (more or fewer than two decimals, or a negative zero)."""
+    text = format(value, "f")
+    return text if text[-3:-2] == "." and text != "-0.00" else cents_text(value)
+
+
+def _memo(make: Callable[[K], str]) -> Callable[[K], str]:
+    """``make`` remembering its answers: a year has a few hundred days, assets and accounts, and a million rows."""
+    seen: dict[K, str] = {}
+
+    def cached(key: K) -> str:
+        text = seen.get(key)
+        if text is None:
+            text = seen[key] = make(key)
+        return text
+
+    return cached

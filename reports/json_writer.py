@@ -4,11 +4,19 @@ Amounts are strings holding exact decimals in plain notation (``"0.00000001"``, 
 JSON number, which most parsers turn into a binary float). Dates are ISO ``YYYY-MM-DD``; moments are UTC ISO
 8601 to the millisecond (``2024-01-10T12:00:00.000Z``). The key names are a contract with the programs that
 read this file: add keys, never rename or remove one.
+
+The document is indented by two spaces, except that each disposal is one line of its own, written straight
+from its fields (``_disposal_line``, the same keys and values as ``_disposal``): Python's JSON encoder is
+several times slower when it indents, and a year can have a million disposals.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +63,7 @@ def render_json(model: ReportModel) -> str:
             "long_term": _columns(model.long_term.totals),
             "all": _columns(model.form_totals),
         },
-        "disposals": [_disposal(row) for row in model.disposals],
+        "disposals": [],  # written below, one line each
         "income": [
             {
                 "date": iso_date(row.record.received),
@@ -85,7 +93,15 @@ def render_json(model: ReportModel) -> str:
             for p in model.prices
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if not model.disposals:
+        return text + "\n"
+    day = _memo_day()
+    lines = ",\n    ".join([_disposal_line(row, day) for row in model.disposals])
+    # The only key at two spaces of indent named "disposals" is the top-level one; keys inside strings are escaped.
+    head, tail = text.split('\n  "disposals": [],', 1)
+    return f'{head}\n  "disposals": [\n    {lines}\n  ],{tail}\n'
+
 
 
 def write_json(model: ReportModel, out_dir: Path) -> list[Path]:
@@ -101,6 +117,7 @@ def _holding(row: HoldingRow) -> dict[str, Any]:
 
 def _disposal(row: DisposalRow) -> dict[str, Any]:
     d = row.record
+    cents = _cents
     return {
         "asset": d.asset,
         "amount": plain(d.amount),
@@ -118,12 +135,52 @@ def _disposal(row: DisposalRow) -> dict[str, Any]:
         "no_basis": plain(d.no_basis),
         "lots": [_lot(lot) for lot in row.lots],
         "display": {
-            "proceeds": cents_text(row.proceeds),
-            "cost": cents_text(row.cost),
-            "gain": cents_text(row.gain),
-            "adjustment": cents_text(row.adjustment),
+            "proceeds": cents(row.proceeds),
+            "cost": cents(row.cost),
+            "gain": cents(row.gain),
+            "adjustment": cents(row.adjustment),
         },
     }
+
+
+def _disposal_line(row: DisposalRow, day: Callable[[date], str]) -> str:
+    """``_disposal(row)`` as one line of JSON text, written directly: text fields go through the JSON string
+    encoder, figures and dates (digits, dot, minus) are quoted as they are."""
+    d, q, cents = row.record, encode_basestring, _cents
+    acquired = f'"{day(d.acquired)}"' if d.acquired is not None else q(row.acquired_text)
+    lots = ", ".join([_lot_line(lot, day) for lot in row.lots])
+    return (
+        f'{{"asset": {q(d.asset)}, "amount": "{plain(d.amount)}", "acquired": {acquired}, '
+        f'"disposed": "{day(d.disposed)}", "proceeds": "{plain(d.proceeds)}", "cost": "{plain(d.cost)}", '
+        f'"gain": "{plain(row.exact_gain)}", "adjustment": "{plain(d.adjustment)}", '
+        f'"adjustment_code": {q(d.adjustment_code)}, "term": {q(str(d.term))}, "rule": {q(d.rule)}, '
+        f'"account": {q(d.account)}, "ref": {q(d.ref)}, "no_basis": "{plain(d.no_basis)}", "lots": [{lots}], '
+        f'"display": {{"proceeds": "{cents(row.proceeds)}", "cost": "{cents(row.cost)}", '
+        f'"gain": "{cents(row.gain)}", "adjustment": "{cents(row.adjustment)}"}}}}'
+    )
+
+
+def _lot_line(lot: LotMatch, day: Callable[[date], str]) -> str:
+    acquired = "null" if lot.acquired is None else f'"{utc_ms_text(lot.acquired)}"'
+    acquired_date = "null" if lot.acquired_date is None else f'"{day(lot.acquired_date)}"'
+    return (
+        f'{{"lot_ref": {encode_basestring(lot.lot_ref)}, "acquired": {acquired}, "acquired_date": {acquired_date}, '
+        f'"amount": "{plain(lot.amount)}", "cost": "{plain(lot.cost)}", "account": {encode_basestring(lot.account)}, '
+        f'"unknown_cost": "{plain(lot.unknown)}"}}'
+    )
+
+
+def _memo_day() -> Callable[[date], str]:
+    """``iso_date``, remembering its answers (a year has 366 days and may have a million disposals)."""
+    seen: dict[date, str] = {}
+
+    def text(day: date) -> str:
+        found = seen.get(day)
+        if found is None:
+            found = seen[day] = iso_date(day)
+        return found
+
+    return text
 
 
 def _lot(lot: LotMatch) -> dict[str, Any]:
@@ -137,6 +194,13 @@ def _lot(lot: LotMatch) -> dict[str, Any]:
         "account": lot.account,
         "unknown_cost": plain(lot.unknown),
     }
+
+
+def _cents(value: Decimal) -> str:
+    """``cents_text`` of a display figure of the model, which is rounded to cents already: written as it is
+    unless it is not (more or fewer than two decimals, or a negative zero)."""
+    text = format(value, "f")
+    return text if text[-3:-2] == "." and text != "-0.00" else cents_text(value)
 
 
 def _integrity(report: IntegrityReport | None) -> dict[str, Any] | None:

@@ -52,23 +52,23 @@ def make_url_fetcher(root: Path) -> Any:
     return TemplatesOnlyFetcher(fail_on_errors=True)
 
 
-def render_pdf(model: ReportModel) -> bytes:
-    """The report as PDF bytes."""
+def render_pdf(model: ReportModel, *, detail: bool = True) -> bytes:
+    """The report as PDF bytes; without ``detail`` the summary report (Form 8949 totals, no lines)."""
     from weasyprint import HTML  # imported here: loading WeasyPrint is slow and only the PDF needs it
 
     root = templates_dir()
     document = HTML(
-        string=render_document(model, "pdf"),
+        string=render_document(model, "pdf", detail=detail),
         base_url=str(root),
         url_fetcher=make_url_fetcher(root),
     )
     return bytes(document.write_pdf())
 
 
-def write_pdf(model: ReportModel, out_dir: Path) -> list[Path]:
-    """Write ``<base>.pdf`` into ``out_dir``."""
+def write_pdf(model: ReportModel, out_dir: Path, *, detail: bool = True) -> list[Path]:
+    """Write ``<base>.pdf`` into ``out_dir`` (the summary report, without Form 8949 lines, when not ``detail``)."""
     path = out_dir / f"{base_name(model.context)}.pdf"
-    return [write_atomic(path, render_pdf(model))]
+    return [write_atomic(path, render_pdf(model, detail=detail))]
 
 
 def _legacy_fetcher(root: Path) -> Any:

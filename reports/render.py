@@ -8,6 +8,9 @@ here, so the templates hold layout only.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -15,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from reports.charts import bar_chart, holdings_by_asset, monthly_gains
 from reports.formatting import form_date, iso_date, money_display, plain, timestamp_text
 from reports.model import ReportModel
+from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.resources import templates_dir
 from taxsync.tax.records import Term
 from taxsync.types import to_datetime
@@ -27,6 +31,39 @@ PART_TITLES = {
     Term.SHORT: ("Part I", "Short-term"),
     Term.LONG: ("Part II", "Long-term"),
 }
+
+# Form 8949 lines per text block in the PDF and HTML (templates/_gains.html.j2): WeasyPrint's cost per line grows
+# with the length of its block, and a block per line costs a box each; ten is about the fastest.
+CHUNK_ROWS = 10
+SOURCES_SHOWN = 3  # sources printed per group of problems; the JSON lists every problem
+# Numbers, dates and times in a message: "no price for BTC on 2024-03-05" and "... on 2024-03-06" are one kind
+# of finding. Asset names and other words stay, so each asset's findings form their own group.
+_NUMBER = re.compile(r"[-+]?\d[\d.,:T/-]*Z?")
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemGroup:
+    """Problems of one severity and kind whose messages differ only in numbers, dates and times: the first
+    message as the example, how many there are, and the first few sources to check."""
+
+    severity: Severity
+    kind: ProblemKind
+    message: str
+    count: int
+    sources: tuple[str, ...]
+
+
+def group_problems(problems: Iterable[Problem], shown: int = SOURCES_SHOWN) -> list[ProblemGroup]:
+    """``problems`` grouped by severity, kind and message pattern, in the order each group first appears."""
+    groups: dict[tuple[Severity, ProblemKind, str], list[Problem]] = {}
+    for problem in problems:
+        key = (problem.severity, problem.kind, _NUMBER.sub("#", problem.message))
+        groups.setdefault(key, []).append(problem)
+    return [
+        ProblemGroup(first.severity, first.kind, first.message, len(members),
+                     tuple(p.source for p in members[:shown]))
+        for first, members in ((members[0], members) for members in groups.values())
+    ]
 
 
 def page_size(jurisdiction: str) -> str:
@@ -61,8 +98,9 @@ def environment(jurisdiction: str) -> Environment:
     return env
 
 
-def render_document(model: ReportModel, medium: Medium) -> str:
-    """The whole report as one HTML document with its CSS inlined."""
+def render_document(model: ReportModel, medium: Medium, *, detail: bool = True) -> str:
+    """The whole report as one HTML document with its CSS inlined; without ``detail``, Form 8949 shows only
+    the totals of each part (the summary report, quick at any size)."""
     ctx = model.context
     template = environment(ctx.jurisdiction).get_template("report.html.j2")
     return template.render(
@@ -71,6 +109,9 @@ def render_document(model: ReportModel, medium: Medium) -> str:
         medium=medium,
         page_size=page_size(ctx.jurisdiction),
         parts=[(PART_TITLES[part.term], part) for part in (model.short_term, model.long_term)],
+        detail=detail,
+        chunk_rows=CHUNK_ROWS,
+        problem_groups=group_problems(model.problems),
     )
 
 

@@ -119,6 +119,8 @@ def report_cli(
                                                       "turbotax, taxact.")] = "pdf,csv,json",
     out_dir: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for the report files.")] = Path(
         "reports"),
+    summary: Annotated[bool, typer.Option("--summary", help="PDF with the Form 8949 totals but not its lines "
+                                                            "(quick for big years); other formats in full.")] = False,
     home: Home = None,
 ) -> None:
     """Write the tax report of one year.
@@ -126,7 +128,7 @@ def report_cli(
     Example: taxsync report --year 2024 --format pdf,csv,json --out ./reports
     """
     paths = service.build_report(open_workspace(home), year=year, jurisdiction=jurisdiction, method=method,
-                                 tracking=tracking, formats=_formats(fmt), out=out_dir)
+                                 tracking=tracking, formats=_formats(fmt), out=out_dir, summary_only=summary)
     for path in paths:
         out.print(f"wrote {path}")
 

@@ -18,6 +18,7 @@ import taxsync
 from importer.files import FORMATS, read_file
 from importer.store import get_or_create_account, now_ms, store_raw_records
 from reports import ReportContext, build_report_model, write_report
+from reports.pdf_writer import write_pdf
 from taxsync.assets import FIAT
 from taxsync.db import Account, RawRecord
 from taxsync.errors import UsageError
@@ -181,8 +182,11 @@ def build_report(
     tracking: str | None = None,
     formats: Iterable[str] = ("pdf", "csv", "json"),
     out: Path = Path("reports"),
+    summary_only: bool = False,
 ) -> list[Path]:
-    """Write the report for one tax year in the asked formats; returns the files written."""
+    """Write the report for one tax year in the asked formats; returns the files written. ``summary_only``
+    makes the PDF the summary report (Form 8949 totals without its lines), quick at any size; the other
+    formats are written in full."""
     settings = _settings(ws, jurisdiction, method, tracking)
     rules = JURISDICTIONS[settings.jurisdiction]
     try:
@@ -211,7 +215,11 @@ def build_report(
         sources=sources,
     )
     model = build_report_model(result, context, integrity, analysis.prices, opening=analysis.opening)
-    return write_report(model, out, formats)
+    if not summary_only:
+        return write_report(model, out, formats)
+    wanted = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
+    paths = write_report(model, out, [f for f in wanted if f != "pdf"])
+    return [*paths, *write_pdf(model, out, detail=False)] if "pdf" in wanted else paths
 
 
 def data_sources(session: Session) -> tuple[str, ...]:

@@ -18,11 +18,14 @@ from urllib.request import url2pathname
 from reports.files import base_name, write_atomic
 from reports.model import ReportModel
 from reports.render import render_document
+from taxsync.errors import ExitCode, TaxsyncError
 from taxsync.resources import templates_dir
 
 
-class ResourceRefused(ValueError):
-    """A document asked for a URL outside the templates folder."""
+class ResourceRefused(TaxsyncError):
+    """A document asked for a URL outside the templates folder (a CLI error with a message, not a traceback)."""
+
+    exit_code = ExitCode.INPUT
 
 
 def resolve_resource(url: str, root: Path) -> Path:
@@ -55,6 +58,7 @@ def make_url_fetcher(root: Path) -> Any:
 def render_pdf(model: ReportModel, *, detail: bool = True) -> bytes:
     """The report as PDF bytes; without ``detail`` the summary report (Form 8949 totals, no lines)."""
     from weasyprint import HTML  # imported here: loading WeasyPrint is slow and only the PDF needs it
+    from weasyprint.urls import FatalURLFetchingError
 
     root = templates_dir()
     document = HTML(
@@ -62,7 +66,11 @@ def render_pdf(model: ReportModel, *, detail: bool = True) -> bytes:
         base_url=str(root),
         url_fetcher=make_url_fetcher(root),
     )
-    return bytes(document.write_pdf())
+    try:
+        return bytes(document.write_pdf())
+    except FatalURLFetchingError as error:  # a BaseException in WeasyPrint: turn the refusal into our error
+        refused = error.__cause__ if isinstance(error.__cause__, ResourceRefused) else None
+        raise refused or ResourceRefused(f"the PDF renderer refused a resource: {error}") from error
 
 
 def write_pdf(model: ReportModel, out_dir: Path, *, detail: bool = True) -> list[Path]:

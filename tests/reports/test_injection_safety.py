@@ -176,11 +176,11 @@ def test_pdf_refuses_a_planted_external_resource(
     planted: str, hostile_model: ReportModel, monkeypatch: pytest.MonkeyPatch, network_attempts: list[object]
 ) -> None:
     """Markup that got into the document anyway (a template bug) still cannot reach the network or other files:
-    the URL fetcher refuses and the rendering stops (WeasyPrint wraps the refusal in its FatalURLFetchingError, a
-    BaseException)."""
+    the URL fetcher refuses and the rendering stops with taxsync's own error (WeasyPrint's FatalURLFetchingError,
+    a BaseException, is turned back into it)."""
     html = render_document(hostile_model, "pdf").replace("</body>", f"{planted}</body>")
     monkeypatch.setattr(pdf_writer, "render_document", lambda model, medium, **kwargs: html)
-    with pytest.raises(BaseException) as caught:
+    with pytest.raises(ResourceRefused) as caught:  # our error (the CLI prints it), not WeasyPrint's BaseException
         render_pdf(hostile_model)
     assert _refused(caught.value)
     assert network_attempts == []

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from typing import TypeVar
 
 from reports.files import base_name, write_atomic
 from reports.formatting import cents_text, iso_date, month_first_date, plain
@@ -58,7 +57,6 @@ AUDIT_TRAIL_HEADER = (
     "Account",
 )
 TERM_LABELS = {Term.SHORT: "Short-term", Term.LONG: "Long-term"}
-K = TypeVar("K", str, date)
 
 
 def render_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
@@ -68,7 +66,7 @@ def render_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
 
 def form8949_rows(model: ReportModel) -> list[list[str]]:
     """One line per disposal, Part I (short-term) first, then Part II (long-term); every cell neutralised."""
-    text, day, cents = _memo(neutralise), _memo(month_first_date), _cents
+    text, day, cents = cache(neutralise), cache(month_first_date), _cents  # few distinct values, many rows
     return [
         [
             neutralise(f"{plain(d.amount)} {d.asset}"),
@@ -114,7 +112,7 @@ def audit_trail_rows(model: ReportModel) -> list[list[str]]:
     """One line per disposal and lot consumed, disposals in Form 8949 order; an unknown acquisition has an empty
     lot reference and date."""
     disposals = [row for part in (model.short_term, model.long_term) for row in part.rows]
-    text, day = _memo(neutralise), _memo(iso_date)
+    text, day = cache(neutralise), cache(iso_date)
     return [
         [
             str(line),
@@ -159,16 +157,3 @@ def _cents(value: Decimal) -> str:
     unless it is not (more or fewer than two decimals, or a negative zero)."""
     text = format(value, "f")
     return text if text[-3:-2] == "." and text != "-0.00" else cents_text(value)
-
-
-def _memo(make: Callable[[K], str]) -> Callable[[K], str]:
-    """``make`` remembering its answers: a year has a few hundred days, assets and accounts, and a million rows."""
-    seen: dict[K, str] = {}
-
-    def cached(key: K) -> str:
-        text = seen.get(key)
-        if text is None:
-            text = seen[key] = make(key)
-        return text
-
-    return cached

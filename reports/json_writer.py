@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ def render_json(model: ReportModel) -> str:
     text = json.dumps(document, indent=2, ensure_ascii=False)
     if not model.disposals:
         return text + "\n"
-    day = _memo_day()
+    day = cache(iso_date)  # a year has 366 days and may have a million disposals
     lines = ",\n    ".join([_disposal_line(row, day) for row in model.disposals])
     # The only key at two spaces of indent named "disposals" is the top-level one; keys inside strings are escaped.
     head, tail = text.split('\n  "disposals": [],', 1)
@@ -168,19 +169,6 @@ def _lot_line(lot: LotMatch, day: Callable[[date], str]) -> str:
         f'"amount": "{plain(lot.amount)}", "cost": "{plain(lot.cost)}", "account": {encode_basestring(lot.account)}, '
         f'"unknown_cost": "{plain(lot.unknown)}"}}'
     )
-
-
-def _memo_day() -> Callable[[date], str]:
-    """``iso_date``, remembering its answers (a year has 366 days and may have a million disposals)."""
-    seen: dict[date, str] = {}
-
-    def text(day: date) -> str:
-        found = seen.get(day)
-        if found is None:
-            found = seen[day] = iso_date(day)
-        return found
-
-    return text
 
 
 def _lot(lot: LotMatch) -> dict[str, Any]:

@@ -41,16 +41,14 @@ from importer.store import now_ms
 from taxsync.assets import FIAT
 from taxsync.db import Account
 from taxsync.errors import UsageError
-from taxsync.ledger.store import load_ledger
-from taxsync.ledger.transfers import match_transfers
 from taxsync.prices.attempts import FAILED, NOT_FOUND, Attempt, record_attempts
 from taxsync.prices.book import PriceBook
 from taxsync.prices.needs import price_needs
 from taxsync.prices.oracle import Oracle
 from taxsync.prices.records import RESOLUTION_MS, PriceNeed, PricePoint
 from taxsync.prices.store import load_book, save_prices
+from taxsync.service import matched_ledger
 from taxsync.tax.jurisdictions import JURISDICTIONS
-from taxsync.transfer_review import load_decisions
 from taxsync.types import day_start
 from taxsync.workspace import Workspace
 
@@ -302,12 +300,9 @@ def report_needs(ws: Workspace, *, year: str | None = None) -> list[PriceNeed]:
     ``year`` (earlier years too, since lots bought then are sold in it), or of the whole history."""
     end = _year_end(ws, year) if year else None
     currency = ws.settings.currency
+    _, _, _, remaining, transfers = matched_ledger(ws)  # as the report matches them, over all time
     with Session(ws.engine) as session:
-        transactions, _ = load_ledger(session)
-        decisions = load_decisions(session)
         book = load_book(session)
-    # transfers are matched over all time, as the report does: a move may straddle the year's end
-    remaining, transfers = match_transfers(transactions, links=decisions.links, unlinks=decisions.unlinks)
     needs = price_needs(remaining, currency, FIAT, transfers, Oracle(currency, FIAT, book))
     return needs if end is None else [need for need in needs if need.timestamp < end]
 

@@ -36,7 +36,7 @@ from taxsync.problems import Problem
 from taxsync.tax.engine import Rules, compute
 from taxsync.tax.jurisdictions import JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.records import Holding, TaxResult
-from taxsync.transfer_review import load_decisions
+from taxsync.transfer_review import Decisions, load_decisions
 from taxsync.types import Asset, day_start
 from taxsync.workspace import Settings, Workspace, with_overrides
 
@@ -101,15 +101,22 @@ def analyze(ws: Workspace, settings: Settings, *, through: date | None = None) -
     return _analyze(ws, settings, through=through).result
 
 
+def matched_ledger(ws: Workspace) -> tuple[list[Transaction], list[Problem], Decisions, list[Transaction],
+                                           list[Transfer]]:
+    """The ledger, its problems, the user's transfer decisions (links, unlinks, deposit costs), and the ledger
+    split into what is left and the transfers matched over all time (a move may straddle a period's end)."""
+    with Session(ws.engine) as session:
+        transactions, problems = load_ledger(session)
+        decisions = load_decisions(session)
+    remaining, transfers = match_transfers(transactions, links=decisions.links, unlinks=decisions.unlinks)
+    return transactions, problems, decisions, remaining, transfers
+
+
 def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None,
              opening: date | None = None) -> Analysis:
     jurisdiction = JURISDICTIONS[settings.jurisdiction]
     rules = rules_for(settings, jurisdiction)
-    with Session(ws.engine) as session:
-        transactions, ledger_problems = load_ledger(session)
-        decisions = load_decisions(session)  # the user's manual links, unlinks and deposit costs
-    # over all time: a move may straddle the period end
-    remaining, transfers = match_transfers(transactions, links=decisions.links, unlinks=decisions.unlinks)
+    transactions, ledger_problems, decisions, remaining, transfers = matched_ledger(ws)
     link_issues = link_problems(transactions, decisions.links, decisions.unlinks)
     end = day_start(through + timedelta(days=1), rules.zone) if through is not None else None
     if end is not None:  # value what happened up to the period's end only (so its problems are the period's)

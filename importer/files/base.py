@@ -27,12 +27,20 @@ class FileFormat:
     title: str
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
+    # Other names the exchange has used for a column over time: (name in the file, name the normalizer reads).
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    def canonical(self, header: Sequence[str]) -> list[str]:
+        """The header with every known older or alternative column name replaced by the one normalizers read."""
+        renamed = dict(self.aliases)
+        return [renamed.get(column, column) for column in header]
 
     def matches(self, header: Sequence[str]) -> bool:
-        return set(self.required) <= set(header)
+        return set(self.required) <= set(self.canonical(header))
 
     def missing(self, header: Sequence[str]) -> list[str]:
-        return [column for column in self.required if column not in header]
+        present = set(self.canonical(header))
+        return [column for column in self.required if column not in present]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,7 @@ def read_file(path: Path, formats: Mapping[str, FileFormat], wanted: str = "auto
     except csv.Error as error:
         raise InputError(str(path), f"not a CSV file: {error}", line=1) from None
     fmt = _choose_format(path, header, formats, wanted)
+    header = fmt.canonical(header)
     normalize = NORMALIZERS[fmt.name]
     rows: list[RawRow] = []
     seen: Counter[str] = Counter()

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from importer.files import FileFormat, read_file
+from importer.files.koinly import KOINLY
 from taxsync import service
 from taxsync.db import RawRecord, Transaction
 from taxsync.errors import InputError
@@ -87,3 +89,15 @@ def test_bom_and_crlf_are_read(workspace: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "bom.csv"
     path.write_bytes(("\ufeff" + KOINLY_HEADER + "\r\n" + GOOD + "\r\n").encode("utf-8"))
     assert service.import_files(workspace, [path], account="x").new_records == 1
+
+
+def test_a_renamed_column_is_read_under_the_name_the_normalizer_knows(workspace: Workspace, tmp_path: Path) -> None:
+    renamed = FileFormat("koinly", "Koinly (older header)", KOINLY.required, KOINLY.optional,
+                         aliases=(("Date (UTC)", "Date"),))
+    path = tmp_path / "older.csv"
+    path.write_text((SAMPLE / "coinbase.csv").read_text().replace("Date,", "Date (UTC),", 1))
+    read = read_file(path, {"koinly": renamed})
+    assert read.format is renamed
+    assert "Date" in read.rows[0].values and "Date (UTC)" not in read.rows[0].values
+    with pytest.raises(InputError, match="Date"):
+        read_file(path, {"koinly": KOINLY})

@@ -13,11 +13,13 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pypdf
+import pytest
 
-from reports import ReportModel, build_report_model
+from reports import ReportModel, build_report_model, json_writer
 from reports.csv_writer import AUDIT_TRAIL_HEADER, FORM8949_HEADER, audit_trail_rows, form8949_rows, render_csv
 from reports.formatting import cents_text
-from reports.json_writer import _cents, _disposal, render_json
+from reports.formatting import display_cents as _cents
+from reports.json_writer import _disposal, render_json
 from reports.model import DisposalRow
 from reports.pdf_writer import write_pdf
 from reports.render import group_problems, render_document
@@ -143,3 +145,13 @@ def test_report_summary_option_writes_the_summary_pdf_and_full_json(cli, home: P
     lines = [f"{row['ref']}" for row in document["disposals"]]
     assert lines and all(ref in full for ref in lines)
     assert sum(text.count(ref) for ref in lines) < sum(full.count(ref) for ref in lines)  # no Form 8949 lines
+
+
+def test_json_written_in_blocks_is_one_document(model: ReportModel, monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    whole = render_json(model)
+    for block in (1, 7, len(model.disposals) - 1, len(model.disposals), len(model.disposals) + 1):
+        monkeypatch.setattr(json_writer, "BLOCK", block)
+        assert render_json(model) == whole
+    (path,) = json_writer.write_json(model, tmp_path)
+    assert path.read_text(encoding="utf-8") == whole

@@ -58,6 +58,8 @@ class ReportContext:
     version: str
     notes: tuple[str, ...] = ()  # methodology sentences (fee treatment and the like)
     sources: tuple[str, ...] = ()  # where the data came from, one line per account (exchange API, files)
+    detail: bool = True  # PDF and HTML list every disposal (False: the summary report, totals only)
+    audit: bool = False  # PDF and HTML add the lot-matching audit trail
 
 
 class DisposalRow(NamedTuple):

@@ -71,13 +71,13 @@ def test_the_summary_pdf_has_the_totals_but_not_the_lines(tmp_path: Path) -> Non
 
 def test_form8949_lines_keep_columns_and_never_cut_a_long_description(model: ReportModel) -> None:
     html = render_document(model, "html")
-    assert "0.5 BTC                01/10/2024 03/15/2024      30,000.01      20,000.00" in html
+    assert "0.5 BTC               01/10/2024 03/15/2024      30,000.01      20,000.00" in html
     long_asset = "A" * 60
     wide = build_report_model(TaxResult(
         disposals=(disposal("kraken/1", long_asset, "1", date(2024, 5, 1), date(2024, 1, 2), "10", "4", Term.SHORT,
                             account="kraken"),), income=(), holdings=(), problems=()), sample_context())
     html = render_document(wide, "html")
-    assert f"1 {long_asset}\n" + " " * 23 + "01/02/2024 05/01/2024" in html  # its own line, then the columns
+    assert f"1 {long_asset}\n" + " " * 22 + "01/02/2024 05/01/2024" in html  # its own line, then the columns
 
 
 def test_problems_are_grouped_by_kind_and_pattern_with_counts_and_first_sources(

@@ -125,14 +125,11 @@ def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None,
     events, price_problems = valued.events, valued.problems
     if end is not None:
         events = [event for event in events if event.timestamp < end]
-    result = compute(events, rules)
+    result = compute(events, rules, opening_at=day_start(opening, rules.zone) if opening is not None else None)
     problems: list[Problem] = [*ledger_problems, *decisions.problems, *link_issues, *price_problems,
                                *result.problems]
-    held: tuple[Holding, ...] = ()
-    if opening is not None:  # the same events booked up to the period's start: what was held when it began
-        start = day_start(opening, rules.zone)
-        held = compute([event for event in events if event.timestamp < start], rules).holdings
-    return Analysis(replace(result, problems=tuple(problems)), transactions, transfers, valued.prices, held)
+    return Analysis(replace(result, problems=tuple(problems)), transactions, transfers, valued.prices,
+                    result.opening)
 
 
 def _oracle(ws: Workspace, currency: str) -> Oracle:

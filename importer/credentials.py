@@ -58,9 +58,9 @@ def store_in_keyring(workspace_id: str, account: str, values: Mapping[str, str |
             backend.set_password(KEYRING_SERVICE, keyring_user(workspace_id, account, field), value)
 
 
-def delete_from_keyring(workspace_id: str, account: str) -> None:
+def delete_from_keyring(workspace_id: str, account: str, fields: tuple[str, ...] = FIELDS) -> None:
     backend = usable_keyring()
-    for field in FIELDS:
+    for field in fields:
         with contextlib.suppress(keyring.errors.PasswordDeleteError):
             backend.delete_password(KEYRING_SERVICE, keyring_user(workspace_id, account, field))
 

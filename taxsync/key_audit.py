@@ -190,8 +190,8 @@ def check_query_window(state: KeyState, facts: KeyFacts, policy: Policy, now: in
         return Finding(state.account, "query_window", Verdict.OK, "the key may query the whole history", "")
     return Finding(state.account, "query_window", Verdict.WARNING, "the key may not query "
                    f"{' nor '.join(hidden)}, so taxsync silently misses it",
-                   f"on {state.exchange}, clear the key's query start and end dates (or {_rotate(state)} without "
-                   "them), then run `taxsync import --full`")
+                   f"on {state.exchange}, clear the key's query start and end dates (or create a new key without "
+                   f"them and run `taxsync account rotate {state.account}`), then run `taxsync import --full`")
 
 
 KeyCheck = Callable[[KeyState, KeyFacts, Policy, int], Finding | None]

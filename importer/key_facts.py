@@ -44,6 +44,7 @@ class KeyFacts:
     query_from_ms: int | None = None
     query_to_ms: int | None = None
     label: str | None = None
+    owner: str | None = None  # the account the key belongs to (uid, IIBAN, portfolio), where reported
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -56,6 +57,10 @@ def _int(value: Any) -> int | None:
         return int(str(value))
     except (TypeError, ValueError):
         return None
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _seconds_ms(value: Any) -> int | None:
@@ -117,6 +122,7 @@ def kraken_facts(result: dict[str, Any]) -> KeyFacts:
         ip_restricted=restricted(ips), allowed_ips=ips, created_ms=_seconds_ms(result.get("createdTime")),
         expires_ms=_seconds_ms(result.get("validUntil")), query_from_ms=_seconds_ms(result.get("queryFrom")),
         query_to_ms=_seconds_ms(result.get("queryTo")), label=result.get("apiKeyName"),
+        owner=_text(result.get("iban")),
         details={k: result.get(k) for k in ("permissions", "queryFrom", "queryTo", "validUntil", "ipAllowlist",
                                             "createdTime") if k in result},
     )
@@ -127,7 +133,7 @@ def coinbase_facts(r: dict[str, Any]) -> KeyFacts:
     allowlist and dates of a CDP key are not reported."""
     moving = _truthy(r.get("can_transfer"))
     return KeyFacts("coinbase", _truthy(r.get("can_view")), _truthy(r.get("can_trade")), moving, moving,
-                    details={"portfolio_type": r.get("portfolio_type")})
+                    owner=_text(r.get("portfolio_uuid")), details={"portfolio_type": r.get("portfolio_type")})
 
 
 def okx_facts(r: dict[str, Any]) -> KeyFacts:
@@ -139,7 +145,7 @@ def okx_facts(r: dict[str, Any]) -> KeyFacts:
     ips = _ip_list(data.get("ip"))
     return KeyFacts("okx", "read_only" in perms, "trade" in perms, "withdraw" in perms, None,
                     ip_restricted=restricted(ips), allowed_ips=ips, label=data.get("label"),
-                    details={"ip": data.get("ip")})
+                    owner=_text(data.get("uid")), details={"ip": data.get("ip")})
 
 
 BYBIT_TRADE_AREAS = ("Spot", "ContractTrade", "Options", "Derivatives")
@@ -159,6 +165,7 @@ def bybit_facts(r: dict[str, Any]) -> KeyFacts:
         not read_only and "Withdraw" in wallet, not read_only and bool(wallet - {"Withdraw"}),
         ip_restricted=restricted(ips), allowed_ips=tuple(ip for ip in ips if ip not in ANY_ADDRESS),
         created_ms=_iso_ms(result.get("createdAt")), expires_ms=expires or 0, label=result.get("note"),
+        owner=_text(result.get("userID")),
         details={"ips": result.get("ips"), "expiredAt": result.get("expiredAt")},
     )
 
@@ -171,14 +178,15 @@ def kucoin_facts(r: dict[str, Any]) -> KeyFacts:
     ips = _ip_list(data.get("ipWhitelist"))
     return KeyFacts("kucoin", "General" in perms, bool(perms - {"General", "Transfer", "Withdrawal"}),
                     "Withdrawal" in perms, "Transfer" in perms, ip_restricted=restricted(ips), allowed_ips=ips,
-                    created_ms=_int(data.get("createdAt")), label=data.get("remark"),
+                    created_ms=_int(data.get("createdAt")), label=data.get("remark"), owner=_text(data.get("uid")),
                     details={"ipWhitelist": data.get("ipWhitelist")})
 
 
 def gemini_facts(r: dict[str, Any]) -> KeyFacts:
     """POST /v1/roles: ``isAuditor`` / ``isTrader`` / ``isFundManager``; nothing about addresses or dates."""
     moving = _truthy(r.get("isFundManager"))
-    return KeyFacts("gemini", True, _truthy(r.get("isTrader")), moving, moving)
+    return KeyFacts("gemini", True, _truthy(r.get("isTrader")), moving, moving,
+                    owner=_text(r.get("counterparty_id")))
 
 
 # exchange id -> (ask the key endpoint, map its answer)

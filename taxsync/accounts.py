@@ -7,6 +7,7 @@ failing account never stops the others, and every error message is redacted of s
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 from importer import credentials
 from importer.adapters import adapter_for
 from importer.exchanges import known_exchange, make_exchange
-from importer.permissions import check_key, enforce
+from importer.key_facts import fetch_key_facts
+from importer.permissions import enforce, permissions_of
 from importer.store import now_ms
 from importer.sync import AccountResult, Progress, SyncContext, run_adapter
 from taxsync.db import Account, RawRecord, SyncState
@@ -130,12 +132,11 @@ def rotate_key(ws: Workspace, name: str, *, api_key_env: str | None = None, secr
     exchange = make_exchange(account.exchange or "", creds, api_url=new.get("api_url"),
                              sandbox=bool(new.get("sandbox")))
     try:
-        verdict = enforce(name, check_key(account.exchange or "", exchange),
-                          allow_trading=bool(new.get("allow_trading_key")))
+        verdict, checked = _vet_key(name, account.exchange or "", exchange, new)
     except ccxt.BaseError as error:
         raise ConfigError(f"{name}: the new key could not be checked, nothing was changed: "
                           f"{error_message(error, creds.values())}") from None
-    new["key_since"] = new["key_checked_at"] = now_ms()
+    new.update(checked, key_since=checked["key_checked_at"])
     with Session(ws.engine) as session, session.begin():
         session.get_one(Account, account.id).options = json.dumps(new)
         session.flush()
@@ -166,11 +167,24 @@ def connect(ws: Workspace, account: Account) -> tuple[Any, credentials.Credentia
 def _check(ws: Workspace, account: Account, exchange: Any, call: Callable[..., Any] | None = None) -> str:
     """Ask the exchange what the key may do and refuse unsafe keys; remember that it was checked.
     ``call`` wraps the request (the sync's retrying caller during an import)."""
-    options = json.loads(account.options)
-    permissions = (call or (lambda f, *a: f(*a)))(check_key, account.exchange or "", exchange)
-    verdict = enforce(account.name, permissions, allow_trading=bool(options.get("allow_trading_key")))
-    _update_options(ws, account.id, key_checked_at=now_ms())
+    verdict, changes = _vet_key(account.name, account.exchange or "", exchange, json.loads(account.options), call)
+    _update_options(ws, account.id, **changes)
     return verdict
+
+
+def _vet_key(name: str, exchange_id: str, exchange: Any, options: dict[str, Any],
+             call: Callable[..., Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """Refuse a key that may withdraw (or trade, unless allowed), or that belongs to another exchange account
+    than the one the history came from (compared by a hash of the owner id the exchange reports); returns the
+    verdict and the options to remember."""
+    facts = (call or (lambda f, *a: f(*a)))(fetch_key_facts, exchange_id, exchange)
+    verdict = enforce(name, None if facts is None else permissions_of(facts),
+                      allow_trading=bool(options.get("allow_trading_key")))
+    owner = hashlib.sha256(facts.owner.encode()).hexdigest()[:16] if facts and facts.owner else None
+    if owner and options.get("key_owner") not in (None, owner):
+        raise ConfigError(f"{name}: this key belongs to another {exchange_id} account than the one whose history "
+                          "taxsync has imported; add it as a new account with `taxsync account add`")
+    return verdict, {"key_checked_at": now_ms(), **({"key_owner": owner} if owner else {})}
 
 
 def _update_options(ws: Workspace, account_id: int, **changes: Any) -> None:

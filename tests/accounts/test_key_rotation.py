@@ -3,6 +3,7 @@ kept) and a removed account leaves no secret in the keyring; an unused account i
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from importer.simulator.history import generate_history
+from importer.simulator.kraken_history import generate_kraken_history
+from importer.simulator.kraken_server import KrakenSimulator
 from importer.simulator.server import SimKey, Simulator
 from taxsync import accounts
 from taxsync.cli import app
@@ -147,3 +150,34 @@ def test_an_account_not_synced_for_30_days_is_flagged(ws: Workspace) -> None:
     late = {f.check: f for f in audit_accounts(ws, now=synced_at + 31 * DAY_MS)}
     assert late["last_sync"].verdict is Verdict.WARNING
     assert late["last_sync"].advice.startswith("if the account is no longer used, delete the key on binance")
+
+
+def test_a_key_of_another_exchange_account_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kraken names the account a key belongs to (its IIBAN); taxsync keeps a hash of it and refuses to rotate
+    to a key of a different account, whose history would be mixed into this one."""
+    first = SimKey("A" * 56, base64.b64encode(b"kraken-owner-a" * 5).decode())
+    second = SimKey("B" * 56, base64.b64encode(b"kraken-owner-b" * 5).decode())
+    history = generate_kraken_history(seed=9, trades=5, pairs=1, years=1, deposits=3, withdrawals=0,
+                                      staking_rewards=1)
+    monkeypatch.setenv("TAXSYNC_RATE_LIMIT_MS", "1")
+    for tag, key in (("A", first), ("B", second)):
+        monkeypatch.setenv(f"KRAKEN_KEY_{tag}", key.api_key)
+        monkeypatch.setenv(f"KRAKEN_SECRET_{tag}", key.secret)
+    with KrakenSimulator(history, [first, second], tier=None) as sim:
+        ws = init_workspace(tmp_path / "kraken-ws")
+        accounts.add_account(ws, "main", exchange="kraken", api_key_env="KRAKEN_KEY_A", secret_env="KRAKEN_SECRET_A",
+                             api_url=sim.url)
+        ((_, verdict, error),) = accounts.check_accounts(ws)
+        assert error is None and verdict == "main: key is read-only"
+        options = stored(ws)[2]
+        assert isinstance(options["key_owner"], str) and len(options["key_owner"]) == 16
+        assert history.iban not in json.dumps(options)  # only a hash of the account id is kept
+        accounts.rotate_key(ws, "main", api_key_env="KRAKEN_KEY_B", secret_env="KRAKEN_SECRET_B")  # same account
+        with Session(ws.engine) as session, session.begin():  # as if the history had come from another account
+            row = session.scalars(select(Account)).one()
+            row.options = json.dumps({**json.loads(row.options), "key_owner": "0" * 16})
+        before = stored(ws)
+        with pytest.raises(ConfigError, match="belongs to another kraken account"):
+            accounts.rotate_key(ws, "main", api_key_env="KRAKEN_KEY_A", secret_env="KRAKEN_SECRET_A")
+        assert stored(ws) == before
+        ws.engine.dispose()

@@ -141,9 +141,7 @@ def rotate_key(ws: Workspace, name: str, *, api_key_env: str | None = None, secr
         session.get_one(Account, account.id).options = json.dumps(new)
         session.flush()
         if keyring_values is not None:
-            credentials.store_in_keyring(str(ws.home), name, {f: keyring_values.get(f) for f in credentials.FIELDS})
-            if not keyring_values.get("password"):
-                credentials.delete_from_keyring(str(ws.home), name, fields=("password",))
+            credentials.replace_in_keyring(str(ws.home), name, keyring_values)
     if old.get("keyring") and keyring_values is None:  # the key moved to environment variables
         credentials.delete_from_keyring(str(ws.home), name)
     return verdict

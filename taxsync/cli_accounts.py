@@ -187,8 +187,7 @@ def _print_findings(states: list[key_audit.KeyState], findings: list[key_audit.F
     for state in states:
         out.print(f"{state.account} ({state.exchange})", highlight=False, markup=False)
         for f in (f for f in findings if f.account == state.account):
-            unknown = "" if f.exchange_can_tell else " (the exchange cannot tell)"
-            line = f"  {f.verdict.value.upper():8} {f.check}: {f.found}{unknown}"
+            line = f"  {f.verdict.value.upper():8} {f.check}: {f.found}"  # says itself what the exchange cannot tell
             out.print(line + (f". Change: {f.advice}" if f.advice else ""), highlight=False, markup=False)
     counts = {v: sum(f.verdict.value == v for f in findings) for v in ("refuse", "warning", "ok")}
     out.print(f"audit: {counts['refuse']} refuse, {counts['warning']} warning, {counts['ok']} ok", highlight=False)

@@ -138,8 +138,11 @@ def check_ip(state: KeyState, facts: KeyFacts, policy: Policy, now: int) -> Find
     if not facts.ip_restricted:
         return Finding(state.account, "ip", Verdict.WARNING, "the key accepts requests from any IP address",
                        f"restrict the key on {state.exchange} to the address taxsync runs from{seen}")
-    where = ", ".join(facts.allowed_ips) if facts.allowed_ips else f"addresses {state.exchange} does not list"
-    return Finding(state.account, "ip", Verdict.OK, f"the key only accepts requests from {where}", "")
+    if not facts.allowed_ips:
+        return Finding(state.account, "ip", Verdict.OK, f"the key is restricted to IP addresses ({state.exchange} "
+                       "does not list them)", "")
+    return Finding(state.account, "ip", Verdict.OK, f"the key only accepts requests from "
+                   f"{', '.join(facts.allowed_ips)}", "")
 
 
 def check_age(state: KeyState, facts: KeyFacts, policy: Policy, now: int) -> Finding:

@@ -309,7 +309,7 @@ def test_cli_text_json_and_exit_code(binance, tmp_path, monkeypatch) -> None:
     assert text.exit_code == 0, text.output
     assert "main (binance)" in text.output and "WARNING  ip: the key accepts requests from any IP" in text.output
     assert "WARNING  age:" in text.output and "risky" not in text.output
-    assert "(the exchange cannot tell)" in text.output  # expiry: Binance does not report one
+    assert "OK       expiry: binance does not report an expiry date for the key" in text.output
     result = runner.invoke(app, ["account", "audit", "--json", "--max-age-days", "1000", *home])
     assert result.exit_code == 3
     report = json.loads(result.stdout)

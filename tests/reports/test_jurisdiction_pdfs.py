@@ -50,6 +50,14 @@ def history(path: Path, currency: str) -> Path:
     )
 
 
+def workspace(cli, tmp_path: Path, jurisdiction: str = "us", currency: str = "USD") -> Path:
+    """A workspace of ``jurisdiction`` with the history imported into the account "broker"."""
+    home = tmp_path / "ws"
+    cli("init", "--home", home, "--jurisdiction", jurisdiction, "--currency", currency)
+    cli("import-file", history(tmp_path / "trades.csv", currency), "--account", "broker", "--home", home)
+    return home
+
+
 def pdf_text(path: Path) -> str:
     return " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(path).pages).split())
 
@@ -57,9 +65,7 @@ def pdf_text(path: Path) -> str:
 @pytest.mark.parametrize("jurisdiction", list(CASES))
 def test_each_jurisdiction_pdf_reads_in_its_forms_terms(cli, tmp_path: Path, jurisdiction: str) -> None:
     currency, year, phrases = CASES[jurisdiction]
-    home, out = tmp_path / "ws", tmp_path / "out"
-    cli("init", "--home", home, "--jurisdiction", jurisdiction, "--currency", currency)
-    cli("import-file", history(tmp_path / "trades.csv", currency), "--account", "broker", "--home", home)
+    home, out = workspace(cli, tmp_path, jurisdiction, currency), tmp_path / "out"
     cli("report", "--year", year, "--format", "pdf,json", "--out", out, "--home", home)
     (pdf,) = out.glob("*.pdf")
     text = pdf_text(pdf)
@@ -71,9 +77,7 @@ def test_each_jurisdiction_pdf_reads_in_its_forms_terms(cli, tmp_path: Path, jur
 
 
 def test_audit_section_lists_the_lots_behind_each_disposal_only_when_asked(cli, tmp_path: Path) -> None:
-    home = tmp_path / "ws"
-    cli("init", "--home", home, "--jurisdiction", "us", "--currency", "USD")
-    cli("import-file", history(tmp_path / "trades.csv", "USD"), "--account", "broker", "--home", home)
+    home = workspace(cli, tmp_path)
     cli("report", "--year", "2024", "--format", "pdf,html", "--audit", "--out", tmp_path / "audit", "--home", home)
     cli("report", "--year", "2024", "--format", "pdf", "--out", tmp_path / "plain", "--home", home)
     text = pdf_text(tmp_path / "audit" / "taxsync-us-2024-fifo.pdf")
@@ -87,9 +91,7 @@ def test_audit_section_lists_the_lots_behind_each_disposal_only_when_asked(cli, 
 
 
 def test_summary_html_has_the_totals_but_not_the_lines(cli, tmp_path: Path) -> None:
-    home = tmp_path / "ws"
-    cli("init", "--home", home, "--jurisdiction", "us", "--currency", "USD")
-    cli("import-file", history(tmp_path / "trades.csv", "USD"), "--account", "broker", "--home", home)
+    home = workspace(cli, tmp_path)
     cli("report", "--year", "2024", "--format", "html", "--summary", "--out", tmp_path / "s", "--home", home)
     cli("report", "--year", "2024", "--format", "html", "--out", tmp_path / "f", "--home", home)
     summary = (tmp_path / "s" / "taxsync-us-2024-fifo.html").read_text(encoding="utf-8")

@@ -31,9 +31,17 @@ class FileFormat:
     aliases: tuple[tuple[str, str], ...] = ()
 
     def canonical(self, header: Sequence[str]) -> list[str]:
-        """The header with every known older or alternative column name replaced by the one normalizers read."""
-        renamed = dict(self.aliases)
-        return [renamed.get(column, column) for column in header]
+        """The header with every known older or alternative column name replaced by the one normalizers read.
+
+        A name the header repeats is told apart by position: its second occurrence is ``NAME#2``, the third
+        ``NAME#3`` (CoinTracking's three ``Cur.`` columns), which aliases can then rename."""
+        renamed, seen = dict(self.aliases), Counter[str]()
+        canonical = []
+        for column in header:
+            seen[column] += 1
+            key = column if seen[column] == 1 else f"{column}#{seen[column]}"
+            canonical.append(renamed.get(key, key))
+        return canonical
 
     def matches(self, header: Sequence[str]) -> bool:
         return set(self.required) <= set(self.canonical(header))

@@ -202,4 +202,8 @@ def main() -> None:
 
 
 from taxsync import cli_accounts, cli_prices, cli_transfers  # noqa: E402,F401  (register `account`, `import`,
+
 #                                                                   `prices`, `transfers`)
+
+# isort: split
+from taxsync import cli_export  # noqa: E402,F401  (registers `export`)

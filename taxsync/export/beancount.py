@@ -1,0 +1,180 @@
+"""The ledger as a beancount file whose lots and gains are taxsync's, so plain-text accounting can check them.
+
+Every acquisition is a lot at the cost the tax engine gave it, ``+0.5 BTC {{30010.00 USD, 2024-01-02,
+"acct/file.csv:7"}}`` (the label is the acquiring row's reference); every disposal reduces exactly the lots the
+engine matched, by their labels, and books its gain or loss to ``Income:Taxsync:Gains:Short-Term`` or
+``...:Long-Term``. So ``bean-check`` books the same lots, and the sum of those income postings is taxsync's total
+gain. Income is booked to ``Income:Taxsync:<Kind>`` at its value; units with no known acquisition come from
+``Equity:Taxsync:No-Acquisition`` at zero cost.
+
+Holdings are one account per asset (``Assets:Crypto:BTC``, cash ``Assets:Cash:USD``): a move between own accounts
+keeps its lots, so it posts only its fee. What leaves without a sale (a gift, a loss, a withdrawal to a wallet
+that is not imported, a fee that is no disposal) goes at its cost to the account of its kind (``KIND_ACCOUNTS``),
+which also takes what a transaction leaves over in the tax currency: nothing for a valued trade, a fiat payment's
+amount for a spend, an unvalued side's value for ``Equity:Taxsync:Unvalued``. Fiat in another currency carries its
+value in the tax currency (``-1000 EUR @@ 1083.50 USD``). Only lot methods (fifo, lifo, hifo) can be written as
+lots; average cost and UK pooling have none. With ``--year`` the file holds everything up to the year's end (a lot
+needs its acquisition); the year's gains are the gain postings dated in it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from reports.files import write_atomic
+from taxsync.errors import UsageError
+from taxsync.export.data import LedgerExport
+from taxsync.tax.engine import LotEntry
+from taxsync.tax.records import Disposal, Event, EventKind, Income, Term
+from taxsync.types import Role, decimal_text, local_date
+
+LOT_METHODS = ("fifo", "lifo", "hifo")
+KIND_ACCOUNTS: dict[EventKind, str] = {
+    EventKind.TRADE: "Equity:Taxsync:Unvalued",
+    EventKind.SPEND: "Expenses:Taxsync:Spending",
+    EventKind.INCOME: "Income:Taxsync:Other",
+    EventKind.DEPOSIT: "Equity:Taxsync:External",
+    EventKind.WITHDRAWAL: "Equity:Taxsync:External",
+    EventKind.GIFT_IN: "Equity:Taxsync:Gifts-Received",
+    EventKind.GIFT_OUT: "Expenses:Taxsync:Gifts",
+    EventKind.LOSS: "Expenses:Taxsync:Lost",
+    EventKind.TRANSFER: "Expenses:Taxsync:Fees",
+    EventKind.INTERNAL: "Expenses:Taxsync:Fees",
+}
+GAINS = {Term.SHORT: "Income:Taxsync:Gains:Short-Term", Term.LONG: "Income:Taxsync:Gains:Long-Term"}
+NO_ACQUISITION = "Equity:Taxsync:No-Acquisition"
+_COMMODITY = re.compile(r"[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]")
+ZERO = Decimal(0)
+
+
+def commodity(code: str) -> str:
+    """A beancount commodity for an asset code (``1INCH`` becomes ``X1INCH``; one letter ``X`` becomes ``XX``)."""
+    name = re.sub(r"[^A-Z0-9'._-]", "-", code.upper())
+    if _COMMODITY.fullmatch(name):
+        return name
+    fixed = ("X" + name if not name[:1].isalpha() else name)[:23]
+    return fixed if _COMMODITY.fullmatch(fixed) else (fixed + "X")[:24]
+
+
+def _component(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", name)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+class _Writer:
+    def __init__(self, data: LedgerExport):
+        self.data = data
+        self.cur = commodity(data.currency)
+        self.accounts: set[str] = set()
+        self.lines: list[str] = []
+
+    def holding(self, asset: str) -> str:
+        kind = "Cash" if asset in self.data.fiat else "Crypto"
+        account = f"Assets:{kind}:{_component(commodity(asset))}"
+        self.accounts.add(account)
+        return account
+
+    def account(self, name: str) -> str:
+        self.accounts.add(name)
+        return name
+
+    def transaction(self, event: Event, added: list[LotEntry], removed: list[LotEntry], disposals: list[Disposal],
+                    income: list[Income]) -> None:
+        postings: list[str] = []
+        weight = ZERO
+        money = self.cur
+        for leg in event.legs:
+            if leg.asset not in self.data.fiat or (event.kind is EventKind.TRANSFER and leg.role is not Role.FEE):
+                continue
+            if leg.asset == self.data.currency:
+                postings.append(f"{self.holding(leg.asset)}  {decimal_text(leg.amount)} {money}")
+                weight += leg.amount
+            else:
+                value = abs(leg.value) if leg.value is not None else ZERO
+                note = "" if leg.value is not None else "  ; no rate known"
+                postings.append(f"{self.holding(leg.asset)}  {decimal_text(leg.amount)} {commodity(leg.asset)} "
+                                f"@@ {decimal_text(value)} {money}{note}")
+                weight += value if leg.amount > 0 else -value
+        for entry in added:
+            for lot in entry.lots:
+                postings.append(f"{self.holding(entry.asset)}  {decimal_text(lot.amount)} {commodity(entry.asset)} "
+                                f"{{{{{decimal_text(lot.cost)} {money}, {lot.acquired_date}, {_quoted(lot.ref)}}}}}")
+                weight += lot.cost
+        for entry in removed:
+            for match in entry.lots:
+                postings.append(self._reduce(entry.asset, match.amount, match.lot_ref))
+                weight -= match.cost
+        gains: dict[Term, Decimal] = defaultdict(Decimal)
+        for disposal in disposals:
+            for match in disposal.matches:
+                postings.append(self._reduce(disposal.asset, match.amount, match.lot_ref))
+                weight -= match.cost
+            gains[disposal.term] += disposal.gain
+        for term, gain in sorted(gains.items()):
+            postings.append(f"{self.account(GAINS[term])}  {decimal_text(-gain)} {money}")
+            weight -= gain
+        for item in income:
+            if item.value is not None:
+                postings.append(f"{self.account('Income:Taxsync:' + _component(item.kind.title()))}  "
+                                f"{decimal_text(-item.value)} {money}")
+                weight -= item.value
+        if weight:
+            postings.append(f"{self.account(KIND_ACCOUNTS[event.kind])}  {decimal_text(-weight)} {money}")
+        if not postings:
+            return
+        day = local_date(event.timestamp, self.data.zone)
+        self.lines.append(f"{day} * {_quoted(event.kind.value)} {_quoted(event.subkind or event.account)}")
+        self.lines.append(f"  ref: {_quoted(event.ref)}")
+        self.lines.append(f"  account: {_quoted(event.account)}")
+        self.lines += [f"  {posting}" for posting in postings]
+        self.lines.append("")
+
+    def _reduce(self, asset: str, amount: Decimal, lot_ref: str) -> str:
+        if not lot_ref:  # units with no known acquisition: from an equity account at zero cost
+            return f"{self.account(NO_ACQUISITION)}  {decimal_text(-amount)} {commodity(asset)} {{0 {self.cur}}}"
+        return f"{self.holding(asset)}  {decimal_text(-amount)} {commodity(asset)} {{{_quoted(lot_ref)}}}"
+
+
+def _by_ref(items: Iterable, key: str = "ref") -> dict[str, list]:
+    grouped: dict[str, list] = defaultdict(list)
+    for item in items:
+        grouped[getattr(item, key)].append(item)
+    return grouped
+
+
+def render_beancount(data: LedgerExport) -> str:
+    if data.method not in LOT_METHODS:
+        raise UsageError(f"the beancount export writes lots, which the {data.method} method does not keep: run it "
+                         f"with --method {' or '.join(LOT_METHODS)}")
+    writer = _Writer(data)
+    added = _by_ref(entry for entry in data.journal if entry.added)
+    removed = _by_ref(entry for entry in data.journal if not entry.added)
+    disposals, income = _by_ref(data.result.disposals), _by_ref(data.result.income)
+    events = sorted(data.events, key=lambda event: event.timestamp)
+    for event in events:
+        writer.transaction(event, added.get(event.ref, []), removed.get(event.ref, []),
+                           disposals.pop(event.ref, []), income.pop(event.ref, []))
+        added.pop(event.ref, None)
+        removed.pop(event.ref, None)
+    first = local_date(events[0].timestamp, data.zone) if events else None
+    header = [
+        "; taxsync ledger export: lots at the cost basis taxsync's tax engine gave them, disposals reducing the",
+        f"; lots it matched ({data.method}), gains and losses as income postings. Money in {data.currency}.",
+        f'option "operating_currency" {_quoted(writer.cur)}',
+        'option "booking_method" "STRICT"',
+        "",
+    ]
+    opens = [f"{first or '1970-01-01'} open {account}" for account in sorted(writer.accounts)]
+    return "\n".join([*header, *opens, "", *writer.lines]) + "\n"
+
+
+def write_beancount(data: LedgerExport, out: Path) -> list[Path]:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return [write_atomic(out, render_beancount(data).encode("utf-8"))]

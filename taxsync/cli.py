@@ -201,9 +201,6 @@ def main() -> None:
     app()
 
 
+import taxsync.cli_export  # noqa: E402,F401  (registers `export`)
 from taxsync import cli_accounts, cli_prices, cli_transfers  # noqa: E402,F401  (register `account`, `import`,
-
 #                                                                   `prices`, `transfers`)
-
-# isort: split
-from taxsync import cli_export  # noqa: E402,F401  (registers `export`)

@@ -29,7 +29,7 @@ from reports.files import write_atomic
 from taxsync.errors import UsageError
 from taxsync.export.data import LedgerExport
 from taxsync.tax.engine import LotEntry
-from taxsync.tax.records import Disposal, Event, EventKind, Income, Term
+from taxsync.tax.records import Disposal, Event, EventKind, Income, LotMatch, Term
 from taxsync.types import Role, decimal_text, local_date
 
 LOT_METHODS = ("fifo", "lifo", "hifo")
@@ -102,21 +102,27 @@ class _Writer:
                 postings.append(f"{self.holding(leg.asset)}  {decimal_text(leg.amount)} {commodity(leg.asset)} "
                                 f"@@ {decimal_text(value)} {money}{note}")
                 weight += value if leg.amount > 0 else -value
+        # A lot taken in the transaction that made it (a fee paid from what a trade just brought in) is booked as
+        # the smaller lot it leaves: beancount cannot reduce a lot in the posting list that creates it.
+        new: dict[tuple[str, str], list] = {}
         for entry in added:
             for lot in entry.lots:
-                postings.append(f"{self.holding(entry.asset)}  {decimal_text(lot.amount)} {commodity(entry.asset)} "
-                                f"{{{{{decimal_text(lot.cost)} {money}, {lot.acquired_date}, {_quoted(lot.ref)}}}}}")
+                new[(entry.asset, lot.ref)] = [lot.amount, lot.cost, lot.acquired_date]
                 weight += lot.cost
         for entry in removed:
             for match in entry.lots:
-                postings.append(self._reduce(entry.asset, match.amount, match.lot_ref))
+                postings += self._reduce(entry.asset, match, new)
                 weight -= match.cost
         gains: dict[Term, Decimal] = defaultdict(Decimal)
         for disposal in disposals:
             for match in disposal.matches:
-                postings.append(self._reduce(disposal.asset, match.amount, match.lot_ref))
+                postings += self._reduce(disposal.asset, match, new)
                 weight -= match.cost
             gains[disposal.term] += disposal.gain
+        for (asset, ref), (amount, cost, acquired) in new.items():
+            if amount:
+                postings.append(f"{self.holding(asset)}  {decimal_text(amount)} {commodity(asset)} "
+                                f"{{{{{decimal_text(cost)} {money}, {acquired}, {_quoted(ref)}}}}}")
         for term, gain in sorted(gains.items()):
             postings.append(f"{self.account(GAINS[term])}  {decimal_text(-gain)} {money}")
             weight -= gain
@@ -136,10 +142,17 @@ class _Writer:
         self.lines += [f"  {posting}" for posting in postings]
         self.lines.append("")
 
-    def _reduce(self, asset: str, amount: Decimal, lot_ref: str) -> str:
-        if not lot_ref:  # units with no known acquisition: from an equity account at zero cost
-            return f"{self.account(NO_ACQUISITION)}  {decimal_text(-amount)} {commodity(asset)} {{0 {self.cur}}}"
-        return f"{self.holding(asset)}  {decimal_text(-amount)} {commodity(asset)} {{{_quoted(lot_ref)}}}"
+    def _reduce(self, asset: str, match: LotMatch, new: dict[tuple[str, str], list]) -> list[str]:
+        if (asset, match.lot_ref) in new:  # taken from the lot this transaction made
+            lot = new[(asset, match.lot_ref)]
+            lot[0] -= match.amount
+            lot[1] -= match.cost
+            return []
+        if not match.lot_ref:  # units with no known acquisition: from an equity account at zero cost
+            return [f"{self.account(NO_ACQUISITION)}  {decimal_text(-match.amount)} {commodity(asset)} "
+                    f"{{0 {self.cur}}}"]
+        return [f"{self.holding(asset)}  {decimal_text(-match.amount)} {commodity(asset)} "
+                f"{{{_quoted(match.lot_ref)}}}"]
 
 
 def _by_ref(items: Iterable, key: str = "ref") -> dict[str, list]:

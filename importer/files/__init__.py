@@ -7,8 +7,9 @@ from importer.files.bittytax import BITTYTAX
 from importer.files.bybit import BYBIT
 from importer.files.cointracking import COINTRACKING
 from importer.files.koinly import KOINLY
-from importer.files.kucoin import KUCOIN
+from importer.files.kucoin import KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS
 
-FORMATS: dict[str, FileFormat] = {fmt.name: fmt for fmt in (KOINLY, KUCOIN, BYBIT, COINTRACKING, BITTYTAX)}
+FORMATS: dict[str, FileFormat] = {fmt.name: fmt for fmt in (
+    KOINLY, KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS, BYBIT, COINTRACKING, BITTYTAX)}
 
 __all__ = ["FORMATS", "FileFormat", "RawRow", "ReadFile", "read_file"]

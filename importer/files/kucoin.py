@@ -24,3 +24,19 @@ KUCOIN = FileFormat(
         ("tradeId", "Trade ID"), ("Filled Price", "Avg. Filled Price"),
     ),
 )
+
+# Deposit and withdrawal history: ``UID, Account Type, Time(UTC), Coin, Amount, Fee, Hash, Deposit Address (or
+# Withdrawal Address/Account), Transfer Network, Status, Remarks``.
+_MOVEMENT = ("UID", "Account Type", "Hash", "Transfer Network", "Status", "Remarks")
+KUCOIN_DEPOSITS = FileFormat(
+    name="kucoin-deposits",
+    title="KuCoin deposit history",
+    required=("Time(UTC)", "Coin", "Amount", "Fee", "Status", "Deposit Address"),
+    optional=_MOVEMENT,
+)
+KUCOIN_WITHDRAWALS = FileFormat(
+    name="kucoin-withdrawals",
+    title="KuCoin withdrawal history",
+    required=("Time(UTC)", "Coin", "Amount", "Fee", "Status", "Withdrawal Address/Account"),
+    optional=_MOVEMENT,
+)

@@ -35,7 +35,7 @@ def normalized(folder: str) -> list[str]:
     lines = []
     for path in sorted((EXPORTS / folder).glob("*.csv")):
         read = read_file(path, FORMATS)
-        assert read.format.name == folder, f"{path.name} detected as {read.format.name}"
+        assert read.format.name.startswith(folder), f"{path.name} detected as {read.format.name}"
         for row in read.rows:
             result = NORMALIZERS[read.format.name](row.values, "acct", f"{path.name}:{row.line}")
             if result.transaction is not None:
@@ -104,3 +104,14 @@ def test_a_bad_field_names_file_line_and_column(tmp_path: Path, folder: str, nam
     with pytest.raises(InputError) as error:
         read_file(path, FORMATS)
     assert (error.value.line, error.value.column) == (line, column), str(error.value)
+
+
+def test_kucoin_movements_keep_their_hash_and_book_only_what_succeeded(tmp_path: Path) -> None:
+    read = read_file(EXPORTS / "kucoin" / "withdrawals.csv", FORMATS)
+    tx = NORMALIZERS[read.format.name](read.rows[0].values, "k", "withdrawals.csv:2").transaction
+    assert tx is not None and tx.txhash.startswith("b6f6991d") and "bc1qar0s" in tx.description
+    path = tmp_path / "deposits.csv"
+    path.write_text((EXPORTS / "kucoin" / "deposits.csv").read_text().replace("FAILURE", "ON HOLD"))
+    with pytest.raises(InputError, match="ON HOLD") as error:
+        read_file(path, FORMATS)
+    assert (error.value.line, error.value.column) == (3, "Status")

@@ -8,8 +8,9 @@ from importer.files.bybit import BYBIT
 from importer.files.cointracking import COINTRACKING
 from importer.files.koinly import KOINLY
 from importer.files.kucoin import KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS
+from importer.files.okx import OKX_MOVEMENTS
 
 FORMATS: dict[str, FileFormat] = {fmt.name: fmt for fmt in (
-    KOINLY, KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS, BYBIT, COINTRACKING, BITTYTAX)}
+    KOINLY, KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS, BYBIT, OKX_MOVEMENTS, COINTRACKING, BITTYTAX)}
 
 __all__ = ["FORMATS", "FileFormat", "RawRow", "ReadFile", "read_file"]

@@ -5,6 +5,7 @@ stated value, exchange id and the problems found."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from taxsync.types import decimal_text
 from taxsync.workspace import Workspace
 
 EXPORTS = Path(__file__).parent.parent / "fixtures" / "exports"
-GOLDEN = ("kucoin", "bybit", "cointracking", "bittytax")
+GOLDEN = ("kucoin", "bybit", "okx", "cointracking", "bittytax")
 
 
 def render(ref: str, result: Normalized) -> str:
@@ -88,6 +89,7 @@ def test_cointracking_repeated_currency_columns_are_told_apart_by_position(tmp_p
         ("cointracking", "trade-list.csv", '"0.42000000","DOT"', '"0.42000000",""', 6, "Cur."),
         ("cointracking", "trade-list.csv", '"Spend","-","","0.00150000"', '"Spend","1","BTC","0.00150000"', 9, "Buy"),
         ("cointracking", "trade-list.csv", "31.02.2024", "31.02.2024", None, None),
+        ("okx", "deposit-withdrawal-history.csv", "Withdrawal,200", "Transfer,200", 4, "Type"),
         ("bittytax", "records.csv", "2023-12-01T10:00:00 UTC", "2023-12-01T10:00:00 CET", 5, "Timestamp"),
         ("bittytax", "records.csv", "Trade,0.04,BTC,,1000,GBP", "Trade,0.04,BTC,,,", 3, "Sell Quantity"),
     ],
@@ -115,3 +117,13 @@ def test_kucoin_movements_keep_their_hash_and_book_only_what_succeeded(tmp_path:
     with pytest.raises(InputError, match="ON HOLD") as error:
         read_file(path, FORMATS)
     assert (error.value.line, error.value.column) == (3, "Status")
+
+
+def test_okx_balance_that_cannot_be_the_amount_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "okx.csv"
+    path.write_text((EXPORTS / "okx" / "deposit-withdrawal-history.csv").read_text().replace("0,1500.5,USDT",
+                                                                                          "0,1400.5,USDT"))
+    read = read_file(path, FORMATS)
+    result = NORMALIZERS[read.format.name](read.rows[0].values, "o", "okx.csv:2")
+    assert result.transaction is not None and result.transaction.legs[0].amount == Decimal("1500.5")
+    assert [p.kind.value for p in result.problems] == ["integrity"]

@@ -40,4 +40,4 @@ def register(source: str) -> Callable[[Normalizer], Normalizer]:
 
 
 # Each module registers itself.
-from taxsync.ledger.sources import bittytax, bybit, ccxt, cointracking, koinly, kucoin  # noqa: E402,F401
+from taxsync.ledger.sources import bittytax, bybit, ccxt, cointracking, koinly, kucoin, okx  # noqa: E402,F401

@@ -49,6 +49,13 @@ GAINS = {Term.SHORT: "Income:Taxsync:Gains:Short-Term", Term.LONG: "Income:Taxsy
 NO_ACQUISITION = "Equity:Taxsync:No-Acquisition"
 _COMMODITY = re.compile(r"[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]")
 ZERO = Decimal(0)
+# Money in the tax currency is written to the nano-unit (far below a cent) and beancount's tolerance is one such
+# unit: its check is tight, and numbers stay readable. Each transaction's own figures balance exactly as written.
+NANO = Decimal("1e-9")
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(NANO)
 
 
 def commodity(code: str) -> str:
@@ -74,6 +81,7 @@ class _Writer:
         self.cur = commodity(data.currency)
         self.accounts: set[str] = set()
         self.lines: list[str] = []
+        self.lots: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}  # (asset, label) -> units, cost written
 
     def holding(self, asset: str) -> str:
         kind = "Cash" if asset in self.data.fiat else "Crypto"
@@ -97,8 +105,8 @@ class _Writer:
                 postings.append(f"{self.holding(leg.asset)}  {decimal_text(leg.amount)} {money}")
                 weight += leg.amount
             else:
-                value = abs(leg.value) if leg.value is not None else ZERO
-                note = "" if leg.value is not None else "  ; no rate known"
+                value = _money(abs(leg.value)) if leg.value is not None else ZERO
+                note = "" if leg.value is not None else "  ; not valued: no tax event"
                 postings.append(f"{self.holding(leg.asset)}  {decimal_text(leg.amount)} {commodity(leg.asset)} "
                                 f"@@ {decimal_text(value)} {money}{note}")
                 weight += value if leg.amount > 0 else -value
@@ -111,27 +119,35 @@ class _Writer:
                 weight += lot.cost
         for entry in removed:
             for match in entry.lots:
-                postings += self._reduce(entry.asset, match, new)
-                weight -= match.cost
+                written, cost = self._reduce(entry.asset, match, new)
+                postings += written
+                weight -= cost
         gains: dict[Term, Decimal] = defaultdict(Decimal)
         for disposal in disposals:
             for match in disposal.matches:
-                postings += self._reduce(disposal.asset, match, new)
-                weight -= match.cost
+                written, cost = self._reduce(disposal.asset, match, new)
+                postings += written
+                weight -= cost
             gains[disposal.term] += disposal.gain
         for (asset, ref), (amount, cost, acquired) in new.items():
+            weight -= cost
             if amount:
+                cost = _money(cost)
+                self.lots[(asset, ref)] = (amount, cost)
+                weight += cost
                 postings.append(f"{self.holding(asset)}  {decimal_text(amount)} {commodity(asset)} "
                                 f"{{{{{decimal_text(cost)} {money}, {acquired}, {_quoted(ref)}}}}}")
         for term, gain in sorted(gains.items()):
+            gain = _money(gain)
             postings.append(f"{self.account(GAINS[term])}  {decimal_text(-gain)} {money}")
             weight -= gain
         for item in income:
             if item.value is not None:
+                value = _money(item.value)
                 postings.append(f"{self.account('Income:Taxsync:' + _component(item.kind.title()))}  "
-                                f"{decimal_text(-item.value)} {money}")
-                weight -= item.value
-        if weight:
+                                f"{decimal_text(-value)} {money}")
+                weight -= value
+        if weight := _money(weight):
             postings.append(f"{self.account(KIND_ACCOUNTS[event.kind])}  {decimal_text(-weight)} {money}")
         if not postings:
             return
@@ -142,17 +158,20 @@ class _Writer:
         self.lines += [f"  {posting}" for posting in postings]
         self.lines.append("")
 
-    def _reduce(self, asset: str, match: LotMatch, new: dict[tuple[str, str], list]) -> list[str]:
-        if (asset, match.lot_ref) in new:  # taken from the lot this transaction made
+    def _reduce(self, asset: str, match: LotMatch, new: dict[tuple[str, str], list]) -> tuple[list[str], Decimal]:
+        """The postings that take ``match`` out and their weight as beancount reckons it: the units at the unit
+        cost of the lot as written (the lot's cost over its units)."""
+        if (asset, match.lot_ref) in new:  # taken from the lot this transaction made: it is written smaller
             lot = new[(asset, match.lot_ref)]
             lot[0] -= match.amount
             lot[1] -= match.cost
-            return []
+            return [], match.cost
         if not match.lot_ref:  # units with no known acquisition: from an equity account at zero cost
             return [f"{self.account(NO_ACQUISITION)}  {decimal_text(-match.amount)} {commodity(asset)} "
-                    f"{{0 {self.cur}}}"]
+                    f"{{0 {self.cur}}}"], ZERO
+        units, cost = self.lots.get((asset, match.lot_ref), (match.amount, match.cost))
         return [f"{self.holding(asset)}  {decimal_text(-match.amount)} {commodity(asset)} "
-                f"{{{_quoted(match.lot_ref)}}}"]
+                f"{{{_quoted(match.lot_ref)}}}"], match.amount * cost / units
 
 
 def _by_ref(items: Iterable, key: str = "ref") -> dict[str, list]:
@@ -182,6 +201,7 @@ def render_beancount(data: LedgerExport) -> str:
         f"; lots it matched ({data.method}), gains and losses as income postings. Money in {data.currency}.",
         f'option "operating_currency" {_quoted(writer.cur)}',
         'option "booking_method" "STRICT"',
+        'option "tolerance_multiplier" "1"',
         "",
     ]
     opens = [f"{first or '1970-01-01'} open {account}" for account in sorted(writer.accounts)]

@@ -7,15 +7,17 @@ and gifts received ``Deposit``; withdrawals, gifts given and losses ``Withdrawal
 deposit into another own account is one ``Transfer`` row (sent from the one, received by the other), as are
 moves inside an account (staking). The market value is taxsync's value of the row in the tax currency (what
 the report uses), empty where taxsync found none. Dates are UTC, ``YYYY-MM-DD HH:MM:SS``. The Transaction ID is
-the exchange's own id where the source has one, else taxsync's reference of the row.
+the exchange's own id where the source has one, else taxsync's reference of the row. TurboTax takes at most
+8 decimal places and no negative numbers: amounts are written unsigned (the column says the direction) and
+rounded half-even to 8 places, the market value to the cent.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
-from taxsync.export.csv_rows import amount_text, sides, utc_text, write_csv
+from taxsync.export.csv_rows import sides, utc_text, write_csv
 from taxsync.export.data import LedgerExport
 from taxsync.ledger.records import Leg, Transaction, Transfer, TxKind
 from taxsync.tax.records import Event
@@ -28,6 +30,14 @@ TYPES: dict[TxKind, str] = {
     TxKind.WITHDRAWAL: "Withdrawal", TxKind.GIFT_OUT: "Withdrawal", TxKind.LOSS: "Withdrawal",
     TxKind.INTERNAL: "Transfer",
 }
+
+
+EIGHT_PLACES, CENTS = Decimal("1e-8"), Decimal("0.01")
+
+
+def amount_text(value: Decimal) -> str:
+    """An amount as TurboTax takes it: unsigned, at most 8 decimal places."""
+    return decimal_text(abs(value).quantize(EIGHT_PLACES, ROUND_HALF_EVEN))
 
 
 def market_value(event: Event | None) -> Decimal | None:
@@ -56,7 +66,8 @@ def _row(timestamp: int, kind: str, sent: Leg | None, received: Leg | None, fee:
             sent.asset if sent else "", amount_text(sent.amount) if sent else "",
             received.asset if received else "", amount_text(received.amount) if received else "",
             fee.asset if fee else "", amount_text(fee.amount) if fee else "",
-            currency if value is not None else "", decimal_text(value) if value is not None else "",
+            currency if value is not None else "",
+            format(value.quantize(CENTS, ROUND_HALF_EVEN), "f") if value is not None else "",
             description, txhash, ident]
 
 

@@ -82,10 +82,13 @@ def test_turbotax_universal_rows(workspace: Workspace, tmp_path: Path) -> None:
     assert all(row["Date"].startswith("2024-") for row in table)
     sale = next(row for row in table if row["Transaction ID"] == "coinbase/coinbase.csv:11")
     assert (sale["Type"], sale["Sent Asset"], sale["Sent Amount"], sale["Received Amount"], sale["Fee Amount"],
-            sale["Market Value"]) == ("Sale", "ETH", "2", "5000", "10", "5000")
+            sale["Market Value"]) == ("Sale", "ETH", "2", "5000", "10", "5000.00")
     icp = next(row for row in table if row["Transaction ID"] in ("2200000000351556764", "bybit/uta-spot-orders.csv:3"))
     assert (icp["Type"], icp["Sent Asset"], icp["Received Asset"], icp["Fee Asset"]) == (
         "Convert", "USDT", "ICP", "ICP")
+    sold = next(row for row in table if row["Transaction ID"] in ("2200000000355489633", "bybit/uta-spot-orders.csv:2"))
+    assert (sold["Received Amount"], sold["Fee Amount"]) == ("49.973424", "0.04997342")  # 8 places at most
+    assert not any(cell.startswith("-") for row in table for cell in row.values())  # TurboTax refuses negatives
 
 
 def test_turbotax_transfer_is_one_row(workspace: Workspace, tmp_path: Path) -> None:

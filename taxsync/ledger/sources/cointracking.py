@@ -59,9 +59,9 @@ _HASH = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 @register("cointracking")
 def normalize_cointracking(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     timestamp = moment(row, "Date")
-    buy = side(positive(row, "Buy"), asset(row, "Buy Currency", needed=False), "Buy", "Cur.")
-    sell = side(positive(row, "Sell"), asset(row, "Sell Currency", needed=False), "Sell", "Cur.#2")
-    fee = side(positive(row, "Fee"), asset(row, "Fee Currency", needed=False), "Fee", "Cur.#3")
+    buy = side(positive(row, "Buy"), asset(row, "Buy Currency", needed=False), "Buy", "Buy Currency")
+    sell = side(positive(row, "Sell"), asset(row, "Sell Currency", needed=False), "Sell", "Sell Currency")
+    fee = side(positive(row, "Fee"), asset(row, "Fee Currency", needed=False), "Fee", "Fee Currency")
     trade_id = text(row, "Trade ID") or text(row, "Tx-ID")
     description = " / ".join(filter(None, (text(row, "Exchange"), text(row, "Group"), text(row, "Comment"))))
     return typed_transaction(

@@ -49,9 +49,11 @@ GAINS = {Term.SHORT: "Income:Taxsync:Gains:Short-Term", Term.LONG: "Income:Taxsy
 NO_ACQUISITION = "Equity:Taxsync:No-Acquisition"
 _COMMODITY = re.compile(r"[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]")
 ZERO = Decimal(0)
-# Money in the tax currency is written to the nano-unit (far below a cent) and beancount's tolerance is one such
-# unit: its check is tight, and numbers stay readable. Each transaction's own figures balance exactly as written.
+# Money in the tax currency is written to the nano-unit (far below a cent). A transaction's figures, each rounded,
+# may leave a nano-unit over; beancount's tolerance is one nano-unit for such figures (``tolerance_multiplier``
+# 1, and the default where no figure shows a precision), and anything more goes to the kind's account.
 NANO = Decimal("1e-9")
+ROUNDING = NANO  # the tolerance: what rounding the figures of a transaction to the nano-unit leaves over
 
 
 def _money(value: Decimal) -> Decimal:
@@ -147,7 +149,7 @@ class _Writer:
                 postings.append(f"{self.account('Income:Taxsync:' + _component(item.kind.title()))}  "
                                 f"{decimal_text(-value)} {money}")
                 weight -= value
-        if weight := _money(weight):
+        if abs(weight := _money(weight)) > ROUNDING:  # more than rounding each figure to the nano-unit leaves
             postings.append(f"{self.account(KIND_ACCOUNTS[event.kind])}  {decimal_text(-weight)} {money}")
         if not postings:
             return
@@ -202,6 +204,7 @@ def render_beancount(data: LedgerExport) -> str:
         f'option "operating_currency" {_quoted(writer.cur)}',
         'option "booking_method" "STRICT"',
         'option "tolerance_multiplier" "1"',
+        f'option "inferred_tolerance_default" "{writer.cur}:{decimal_text(ROUNDING)}"',
         "",
     ]
     opens = [f"{first or '1970-01-01'} open {account}" for account in sorted(writer.accounts)]

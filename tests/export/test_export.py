@@ -166,14 +166,52 @@ def test_export_cli(cli: Callable[..., object], workspace: Workspace, tmp_path: 
 
 
 def test_beancount_in_another_currency_with_fiat_at_its_value(tmp_path: Path) -> None:
-    ws = init_workspace(tmp_path / "de", jurisdiction="de")
+    ws = init_workspace(tmp_path / "de", jurisdiction="de")  # a transfer's fee leaves without a disposal here
+    service.import_files(ws, [SAMPLE / "coinbase.csv"], account="coinbase")
+    service.import_files(ws, [SAMPLE / "ledger.csv"], account="ledger")
     service.import_files(ws, sorted((EXPORTS / "cointracking").glob("*.csv")), account="ct")
     service.import_files(ws, [EXPORTS / "bittytax" / "records.csv"], account="bt")
     service.import_files(ws, sorted((EXPORTS / "kucoin").glob("*.csv")), account="ku")
     [path] = service.export_ledger(ws, fmt="beancount", out=tmp_path / "de.beancount")
     text = path.read_text(encoding="utf-8")
     assert "-1000 GBP @@ " in text and "EUR" in text and "Unvalued" not in text
+    assert "Expenses:Taxsync:Fees" in text
     report = service.analyze(ws, ws.settings)
     total = sum((d.gain for d in report.disposals), Decimal(0))
     assert abs(sum(gains_by_year(path).values()) - total) < Decimal("1e-7")
     ws.engine.dispose()
+
+
+def test_beancount_per_wallet_moves_gifts_and_losses(workspace: Workspace, tmp_path: Path) -> None:
+    """US basis per wallet from 2025: lots move with a transfer, a gift and a loss take lots out without a sale."""
+    header = ("Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,"
+              "Net Worth Amount,Net Worth Currency,Label,Description,TxHash")
+    (tmp_path / "a.csv").write_text("\n".join([
+        header,
+        "2024-03-01 10:00 UTC,30000,USD,1,BTC,15,USD,,,,buy,",
+        "2024-09-01 10:00 UTC,20000,USD,0.5,BTC,,,,,,buy,",
+        "2025-02-01 10:00 UTC,0.6,BTC,,,0.0002,BTC,,,,to b,0xabc",
+        "2025-02-05 10:00 UTC,0.05,BTC,,,,,,,gift,present,",
+        "2025-02-06 10:00 UTC,0.01,BTC,,,,,,,lost,,",
+    ]) + "\n")
+    (tmp_path / "b.csv").write_text("\n".join([
+        header,
+        "2025-02-01 10:30 UTC,,,0.6,BTC,,,,,,from a,0xabc",
+        "2025-03-01 10:00 UTC,0.4,BTC,36000,USD,10,USD,,,,sell,",
+    ]) + "\n")
+    service.import_files(workspace, [tmp_path / "a.csv"], account="a")
+    service.import_files(workspace, [tmp_path / "b.csv"], account="b")
+    [path] = service.export_ledger(workspace, fmt="beancount", out=tmp_path / "w.beancount")
+    text = path.read_text(encoding="utf-8")
+    assert "Expenses:Taxsync:Gifts" in text and "Expenses:Taxsync:Lost" in text
+    report = service.analyze(workspace, workspace.settings)
+    assert len(report.disposals) >= 2
+    total = sum((d.gain for d in report.disposals), Decimal(0))
+    assert abs(sum(gains_by_year(path).values()) - total) < Decimal("1e-7")
+
+
+@pytest.mark.parametrize(("code", "name"), [("BTC", "BTC"), ("1INCH", "X1INCH"), ("X", "XX"), ("USDC.E", "USDC.E")])
+def test_beancount_commodity_names(code: str, name: str) -> None:
+    from taxsync.export.beancount import commodity
+
+    assert commodity(code) == name

@@ -22,6 +22,7 @@ from reports.pdf_writer import write_pdf
 from taxsync.assets import FIAT
 from taxsync.db import Account, RawRecord
 from taxsync.errors import UsageError
+from taxsync.export import EXPORTERS, SUFFIXES, LedgerExport
 from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.store import load_ledger, rebuild_ledger
@@ -33,7 +34,7 @@ from taxsync.prices.records import PricePoint
 from taxsync.prices.store import load_book
 from taxsync.prices.valuation import valuation
 from taxsync.problems import Problem
-from taxsync.tax.engine import Rules, compute
+from taxsync.tax.engine import LotEntry, Rules, compute
 from taxsync.tax.jurisdictions import JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.records import Holding, TaxResult
 from taxsync.transfer_review import Decisions, load_decisions
@@ -246,9 +247,6 @@ def export_ledger(ws: Workspace, *, fmt: str, year: str | None = None, out: Path
                   method: str | None = None) -> list[Path]:
     """Write the ledger after transfer matching for another tool (``taxsync.export.EXPORTERS``), the whole history
     or one tax year's; returns the files written."""
-    from taxsync.export import EXPORTERS, SUFFIXES, LedgerExport
-    from taxsync.tax.engine import LotEntry
-
     if fmt not in EXPORTERS:
         raise UsageError(f"unknown export format '{fmt}': choose {', '.join(EXPORTERS)}")
     settings = _settings(ws, None, method)

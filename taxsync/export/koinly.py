@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from taxsync.export.csv_rows import amount_text, sides, target, utc_text, write_csv
+from reports.csv_writer import render_csv
+from reports.files import write_atomic
+from taxsync.export.csv_rows import amount_text, sides, target, utc_text
 from taxsync.export.data import LedgerExport
 from taxsync.ledger.records import Leg, Transaction, TxKind
 from taxsync.ledger.sources.koinly import DEPOSIT_LABELS, TRADE_LABELS, WITHDRAWAL_LABELS
@@ -79,5 +81,7 @@ def write_koinly(data: LedgerExport, out: Path) -> list[Path]:
         if data.within(tx.timestamp) and tx.legs:
             by_account[tx.account].extend(rows_of(tx))
     accounts = sorted(by_account) or [""]
-    return [write_csv(target(out, account, len(accounts)), HEADER, by_account.get(account, []))
-            for account in accounts]
+    files = [(target(out, account, len(accounts)), render_csv(HEADER, by_account.get(account, [])))
+             for account in accounts]  # every file made before any is written
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return [write_atomic(path, data) for path, data in files]

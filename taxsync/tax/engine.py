@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, localcontext
 from operator import attrgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from taxsync.perf import collector_paused
@@ -84,11 +85,12 @@ class _Books:
     day of the event being booked."""
 
     __slots__ = ("balances", "counting", "days", "deferred", "denied", "disposals", "fiat", "flagged", "income",
-                 "method", "new_pool", "per_wallet", "pools", "problems", "rules", "superficial", "term", "terms",
-                 "today")
+                 "journal", "method", "new_pool", "per_wallet", "pools", "problems", "rules", "superficial", "term",
+                 "terms", "today")
 
-    def __init__(self, rules: Rules):
+    def __init__(self, rules: Rules, journal: list[LotEntry] | None = None):
         self.rules = rules
+        self.journal = journal
         self.method = rules.method
         self.fiat = rules.fiat
         self.term = rules.term
@@ -159,12 +161,17 @@ class _Books:
         if cost is None:
             cost, unknown = ZERO, amount
         pool = self.pools.get((asset, account if self.per_wallet else "all")) or self.pool(asset, account)
-        pool.add(Lot(asset, amount, cost, event.timestamp, account, event.ref, self.today, unknown))
+        lot = Lot(asset, amount, cost, event.timestamp, account, event.ref, self.today, unknown)
+        pool.add(lot)
+        if self.journal is not None:
+            self.journal.append(LotEntry(event.ref, asset, (lot,), added=True))
         if self.denied and asset in self.denied:
             pool.add_cost(self.denied.pop(asset))
 
-    def remove(self, event: Event, asset: Asset, amount: Decimal, account: str) -> list[LotMatch]:
-        """Take units out without a disposal (a gift, a loss, a move); a shortfall is a negative balance."""
+    def remove(self, event: Event, asset: Asset, amount: Decimal, account: str, moving: bool = False
+               ) -> list[LotMatch]:
+        """Take units out without a disposal (a gift, a loss, a move); a shortfall is a negative balance. The
+        journal, when kept, records what left (not what only ``moving`` to another own wallet)."""
         if amount <= 0 or asset in self.fiat:
             return []
         self.move(asset, -amount, account)
@@ -172,6 +179,8 @@ class _Books:
             self.deferred.remove(asset, self.today, amount, event.ref)
             return []
         taken, short = self.pool(asset, account).take(amount)
+        if self.journal is not None and not moving:
+            self.journal.append(LotEntry(event.ref, asset, tuple(taken), added=False))
         if short > 0:
             self.problem(
                 ProblemKind.NEGATIVE_BALANCE, Severity.ERROR,
@@ -426,7 +435,7 @@ def _transfer(books: _Books, event: Event) -> None:
     for leg in ins:
         if books.per_wallet:  # remove() also takes the units off the sender's balance
             target = books.pool(leg.asset, event.to_account)
-            for part in books.remove(event, leg.asset, leg.amount, event.account):
+            for part in books.remove(event, leg.asset, leg.amount, event.account, moving=True):
                 target.add(Lot(leg.asset, part.amount, part.cost, part.acquired or event.timestamp,
                                event.to_account, part.lot_ref, part.acquired_date or books.today, part.unknown))
         else:
@@ -454,26 +463,40 @@ HANDLERS: dict[EventKind, Callable[[_Books, Event], None]] = {
 }
 
 
-def compute(events: Iterable[Event], rules: Rules, *, opening_at: TimestampMs | None = None) -> TaxResult:
-    """Book ``events`` in time order (ties keep their given order) and return what was found. With
-    ``opening_at``, the result's ``opening`` holds what was held just before that moment (a report's opening
-    holdings), as the same run saw it: a later event that changes an earlier cost (a superficial loss denied
-    in Canada) is in it. UK pooling matches a disposal with later acquisitions (30 days), so its pools are only
-    known at the end: there the events before the moment are booked again on their own."""
+class LotEntry(NamedTuple):
+    """A journal line: lots an event added (``added``) or took out without a disposal (gifts, losses,
+    withdrawals, fees that are no disposal); disposals carry their own matches."""
+
+    ref: str
+    asset: Asset
+    lots: tuple[Lot, ...] | tuple[LotMatch, ...]
+    added: bool
+
+
+def compute(events: Iterable[Event], rules: Rules, journal: list[LotEntry] | None = None, *,
+            opening_at: TimestampMs | None = None) -> TaxResult:
+    """Book ``events`` in time order (ties keep their given order) and return what was found. ``journal``, when
+    given, receives every lot added and every lot taken out without a disposal (for exports that need lots,
+    such as beancount's); the lot-matching methods only (pooling methods keep no lots). With ``opening_at``,
+    the result's ``opening`` holds what was held just before that moment (a report's opening holdings), as the
+    same run saw it: a later event that changes an earlier cost (a superficial loss denied in Canada) is in it.
+    UK pooling matches a disposal with later acquisitions (30 days), so its pools are only known at the end:
+    there the events before the moment are booked again on their own."""
     if rules.method not in METHODS:
         raise ValueError(f"unknown method {rules.method!r}")
     if opening_at is not None:
         events = list(events)  # UK pooling books them twice
     with collector_paused():
-        result = _book(events, rules, opening_at)
+        result = _book(events, rules, journal, opening_at)
         if opening_at is not None and rules.method == "uk-pooling":
-            before = _book([event for event in events if event.timestamp < opening_at], rules, None)
+            before = _book([event for event in events if event.timestamp < opening_at], rules, None, None)
             result = replace(result, opening=before.holdings)
         return result
 
 
-def _book(events: Iterable[Event], rules: Rules, opening_at: TimestampMs | None) -> TaxResult:
-    books = _Books(rules)
+def _book(events: Iterable[Event], rules: Rules, journal: list[LotEntry] | None,
+          opening_at: TimestampMs | None) -> TaxResult:
+    books = _Books(rules, journal)
     ordered = sorted(events, key=_TIMESTAMP)
     opening: tuple[Holding, ...] = ()
     if rules.superficial_loss:

@@ -111,7 +111,8 @@ def transfers_unlink_cli(withdrawal_ref: WithdrawalRef, deposit_ref: DepositRef,
 @transfers_app.command("cost")
 @handles_errors
 def transfers_cost_cli(
-    deposit_ref: Annotated[str, typer.Argument(help="Ref of the deposit, e.g. ledger-nano/export.csv:27.")],
+    deposit_ref: Annotated[str, typer.Argument(help="Ref of the deposit or gift received, e.g. "
+                                                    "ledger-nano/export.csv:27.")],
     amount: Annotated[str | None, typer.Argument(help="What the deposited units cost in total, in the "
                                                       "workspace's currency.")] = None,
     note: Annotated[str | None, typer.Option("--note", help="Where the cost comes from, for your accountant.")
@@ -120,7 +121,9 @@ def transfers_cost_cli(
     home: Home = None,
 ) -> None:
     """Give the cost of a deposit that came from outside your imported accounts (bought elsewhere, say), so its
-    units are not taken as acquired at zero cost. Setting it again replaces it; --clear forgets it.
+    units are not taken as acquired at zero cost; or the donor's cost of a gift received, where it carries over
+    (US, DE; in the UK, Canada and Australia a gift costs its market value when received). Setting it again
+    replaces it; --clear forgets it.
 
     Example: taxsync transfers cost ledger-nano/export.csv:27 8500 --note "bought on Kraken, 2023-04-30"
     """

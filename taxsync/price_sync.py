@@ -48,7 +48,7 @@ from taxsync.prices.oracle import Oracle
 from taxsync.prices.records import RESOLUTION_MS, PriceNeed, PricePoint
 from taxsync.prices.store import load_book, save_prices
 from taxsync.service import matched_ledger
-from taxsync.tax.jurisdictions import JURISDICTIONS
+from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS
 from taxsync.types import day_start
 from taxsync.workspace import Workspace
 
@@ -303,7 +303,8 @@ def report_needs(ws: Workspace, *, year: str | None = None) -> list[PriceNeed]:
     _, _, _, remaining, transfers = matched_ledger(ws)  # as the report matches them, over all time
     with Session(ws.engine) as session:
         book = load_book(session)
-    needs = price_needs(remaining, currency, FIAT, transfers, Oracle(currency, FIAT, book))
+    gifts = GIFTS_RECEIVED[JURISDICTIONS[ws.settings.jurisdiction].gift_received][0]
+    needs = price_needs(remaining, currency, FIAT, transfers, Oracle(currency, FIAT, book), value_gifts=gifts)
     return needs if end is None else [need for need in needs if need.timestamp < end]
 
 

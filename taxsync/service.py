@@ -34,7 +34,7 @@ from taxsync.prices.store import load_book
 from taxsync.prices.valuation import valuation
 from taxsync.problems import Problem
 from taxsync.tax.engine import LotEntry, Rules, compute
-from taxsync.tax.jurisdictions import JURISDICTIONS, TRANSFER_FEES, Jurisdiction
+from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.records import Holding, TaxResult
 from taxsync.transfer_review import Decisions, load_decisions
 from taxsync.types import Asset, day_start
@@ -80,6 +80,7 @@ def rules_for(settings: Settings, jurisdiction: Jurisdiction) -> Rules:
         crypto_fee_is_disposal=jurisdiction.crypto_fee_is_disposal,
         transfer_fee_is_disposal=TRANSFER_FEES[jurisdiction.transfer_fee][0],
         superficial_loss=jurisdiction.superficial_loss,
+        gift_at_market_value=GIFTS_RECEIVED[jurisdiction.gift_received][0],
         per_wallet_from=day_start(jurisdiction.per_wallet_from, ZoneInfo(settings.timezone))
         if jurisdiction.per_wallet_from else None,
     )
@@ -122,7 +123,8 @@ def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None,
     if end is not None:  # value what happened up to the period's end only (so its problems are the period's)
         remaining = [tx for tx in remaining if tx.timestamp < end]
         transfers = [t for t in transfers if t.withdrawal.timestamp < end]
-    valued = valuation(remaining, transfers, rules.currency, FIAT, decisions.costs, _oracle(ws, rules.currency))
+    valued = valuation(remaining, transfers, rules.currency, FIAT, decisions.costs, _oracle(ws, rules.currency),
+                       value_gifts=rules.gift_at_market_value)
     events, price_problems = valued.events, valued.problems
     if end is not None:
         events = [event for event in events if event.timestamp < end]
@@ -155,6 +157,7 @@ def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ..
         "by the same asset arriving within 7 days for no more than was sent less its network fee, or as you "
         "linked them by hand; matched transfers are not disposals and the units keep their cost and dates. "
         f"Transfer fees ({jurisdiction.name}): {TRANSFER_FEES[jurisdiction.transfer_fee][1]}.",
+        f"Gifts received ({jurisdiction.name}): {GIFTS_RECEIVED[jurisdiction.gift_received][1]}.",
         *(["Superficial losses (ITA s.54): a loss is denied, in proportion, when the same asset was acquired in the "
            "30 days before or after the sale and is still held 30 days after it; the denied loss is shown as an "
            "adjustment and added to the cost base of the units held (s.53(1)(f))."]
@@ -257,7 +260,8 @@ def export_ledger(ws: Workspace, *, fmt: str, year: str | None = None, out: Path
     if end is not None:  # value and book what happened up to the period's end, as the report does
         remaining = [tx for tx in remaining if tx.timestamp < end]
         transfers = [t for t in transfers if t.withdrawal.timestamp < end]
-    valued = valuation(remaining, transfers, rules.currency, FIAT, decisions.costs, _oracle(ws, rules.currency))
+    valued = valuation(remaining, transfers, rules.currency, FIAT, decisions.costs, _oracle(ws, rules.currency),
+                       value_gifts=rules.gift_at_market_value)
     events = [event for event in valued.events if end is None or event.timestamp < end]
     journal: list[LotEntry] = []
     result = compute(events, rules, journal)

@@ -211,7 +211,8 @@ def list_transfers(ws: Workspace, *, year: str | None = None, unmatched_only: bo
     return rows
 
 
-def _find(ledger: _Ledger, ref: str, kind: TxKind, swap: str = "") -> tuple[Transaction, str]:
+def _find(ledger: _Ledger, ref: str, kind: TxKind, swap: str = "",
+          also: tuple[TxKind, ...] = ()) -> tuple[Transaction, str]:
     """The transaction named ``ref`` and its key, or a UsageError that says what is wrong."""
     found = [tx for tx in ledger.transactions if tx.ref == ref]
     if not found:
@@ -220,7 +221,7 @@ def _find(ledger: _Ledger, ref: str, kind: TxKind, swap: str = "") -> tuple[Tran
     if len(found) > 1:
         raise UsageError(f"'{ref}' names {len(found)} transactions (files of the same name imported into one "
                          "account): it cannot be linked by ref")
-    if found[0].kind is not kind:
+    if found[0].kind is not kind and found[0].kind not in also:
         swapped = found[0].kind in (TxKind.WITHDRAWAL, TxKind.DEPOSIT)
         raise UsageError(f"'{ref}' is a {found[0].kind.value}, not a {kind.value}{swap if swapped else ''}")
     return found[0], ledger.keys[ref][0]
@@ -293,7 +294,8 @@ def unlink(ws: Workspace, withdrawal_ref: str, deposit_ref: str) -> Transfer | N
 
 def set_deposit_cost(ws: Workspace, deposit_ref: str, cost: Decimal | str, note: str = "") -> Transfer | None:
     """Say what the units of a deposit cost in total, in the workspace's currency (replacing what was said
-    before). Used while no transfer explains the deposit; returns the transfer that does now, if any."""
+    before). Used while no transfer explains the deposit; returns the transfer that does now, if any. A gift
+    received takes its donor's cost the same way (where the donor's cost carries over: US, DE)."""
     if isinstance(cost, str):
         try:
             cost = parse_decimal(cost)
@@ -303,7 +305,7 @@ def set_deposit_cost(ws: Workspace, deposit_ref: str, cost: Decimal | str, note:
         raise UsageError(f"cost: {cost} is not an amount of money of zero or more")
     with Session(ws.engine) as session, session.begin():
         ledger = _read_ledger(session)
-        deposit, key = _find(ledger, deposit_ref, TxKind.DEPOSIT)
+        deposit, key = _find(ledger, deposit_ref, TxKind.DEPOSIT, also=(TxKind.GIFT_IN,))
         row = session.scalar(select(DepositCost).where(DepositCost.deposit_key == key))
         if row is None:
             row = DepositCost(deposit_key=key)

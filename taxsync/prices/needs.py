@@ -12,13 +12,15 @@ from taxsync.types import Asset
 
 
 def price_needs(transactions: Iterable[Transaction], currency: str, fiat: frozenset[str],
-                transfers: Iterable[Transfer] = (), oracle: Oracle | None = None) -> list[PriceNeed]:
+                transfers: Iterable[Transfer] = (), oracle: Oracle | None = None, *,
+                value_gifts: bool = False) -> list[PriceNeed]:
     """The (asset, moment) pairs that nothing at hand can value, in time order. ``oracle`` holds the price
     cache as it is now (None: an empty cache, ECB rates and stablecoin pegs only); a need it answers is not
-    listed. Values the transactions give themselves (a tax-currency side, a stated value) need nothing."""
+    listed. Values the transactions give themselves (a tax-currency side, a stated value) need nothing.
+    ``value_gifts``: gifts received need a value too (see ``valuation``)."""
     transactions, transfers = list(transactions), list(transfers)
     oracle = oracle if oracle is not None else Oracle(currency, fiat)
-    valuation(transactions, transfers, Asset(currency), fiat, oracle=oracle)
+    valuation(transactions, transfers, Asset(currency), fiat, oracle=oracle, value_gifts=value_gifts)
     where = {(leg.asset, tx.timestamp): tx for tx in transactions for leg in tx.legs}
     where.update(((leg.asset, side.timestamp), side) for transfer in transfers
                  for side in (transfer.withdrawal, transfer.deposit) for leg in side.legs)

@@ -39,7 +39,9 @@ KINDS: dict[TxKind, EventKind] = {
     TxKind.INTERNAL: EventKind.INTERNAL,
 }
 # Kinds whose main legs need a value: a disposal's proceeds, an acquisition's cost, income.
-NEEDS_VALUE = {TxKind.TRADE, TxKind.INCOME, TxKind.SPEND}
+NEEDS_VALUE = frozenset({TxKind.TRADE, TxKind.INCOME, TxKind.SPEND})
+# Where a gift received is acquired at its market value (UK, CA, AU: jurisdictions.GIFTS_RECEIVED) it needs one too.
+WITH_GIFTS = NEEDS_VALUE | {TxKind.GIFT_IN}
 
 
 def _stated_value(tx: Transaction, currency: Asset) -> Decimal | None:
@@ -77,14 +79,15 @@ def _market_order(tx: Transaction, fiat: frozenset[str]) -> list[Leg]:
     return [*ranked[0], *ranked[1], *ranked[2]]
 
 
-def _whole_value(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle: Oracle | None) -> _Whole | None:
+def _whole_value(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle: Oracle | None,
+                 needs: frozenset[TxKind] = NEEDS_VALUE) -> _Whole | None:
     """The value of the whole transaction and where it came from."""
     own = _stated_value(tx, currency)
     if own is not None:
         stated = tx.quote is not None and tx.quote.currency == currency and not any(
             leg.asset == currency for leg in tx.legs if leg.role is not _FEE)
         return _Whole(own, "stated value" if stated else "own side")
-    if oracle is None or tx.kind not in NEEDS_VALUE:
+    if oracle is None or tx.kind not in needs:
         return None
     quote = tx.quote
     legs = _market_order(tx, fiat)
@@ -100,9 +103,10 @@ def _whole_value(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle:
 
 
 def _value_legs(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle: Oracle | None = None,
-                used: set[PricePoint] | None = None) -> tuple[list[ValuedLeg], list[str]]:
+                used: set[PricePoint] | None = None, needs: frozenset[TxKind] = NEEDS_VALUE,
+                ) -> tuple[list[ValuedLeg], list[str]]:
     """Valued legs of ``tx`` and the assets whose value is missing where one is needed."""
-    whole = _whole_value(tx, currency, fiat, oracle)
+    whole = _whole_value(tx, currency, fiat, oracle, needs)
     if whole is not None and used is not None:
         used.update(whole.points)
     valued: list[ValuedLeg] = []
@@ -118,7 +122,7 @@ def _value_legs(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle: 
             value, source = whole.value, whole.source
         else:
             value, source = None, ""
-        if value is None and tx.kind in NEEDS_VALUE and (leg.asset not in fiat or tx.kind is TxKind.INCOME):
+        if value is None and tx.kind in needs and (leg.asset not in fiat or tx.kind is TxKind.INCOME):
             missing.append(leg.asset)
         valued.append(ValuedLeg(leg.asset, leg.amount, leg.role, value, source))
     if fees:  # a fee in one of the transaction's assets takes that asset's unit value
@@ -203,8 +207,9 @@ def _transfer_events(transfer: Transfer, currency: Asset, fiat: frozenset[str], 
 def _deposit_basis(
     tx: Transaction, costs: Mapping[str, Quote], currency: Asset
 ) -> tuple[Decimal | None, Problem | None]:
-    """The cost the user gave for a deposit (``costs`` by ref), if any and if it is in the tax currency."""
-    cost = costs.get(tx.ref) if tx.kind is TxKind.DEPOSIT else None
+    """The cost the user gave for a deposit or a gift received (``costs`` by ref), if any and if it is in the tax
+    currency."""
+    cost = costs.get(tx.ref) if tx.kind in (TxKind.DEPOSIT, TxKind.GIFT_IN) else None
     if cost is None or cost.currency == currency:
         return (cost.amount if cost else None), None
     return None, Problem(
@@ -233,10 +238,11 @@ class Valuation:
     prices: list[PricePoint]
 
 
-def _moments(transactions: Iterable[Transaction], transfers: Iterable[Transfer]) -> list[tuple[str, int]]:
+def _moments(transactions: Iterable[Transaction], transfers: Iterable[Transfer],
+             needs: frozenset[TxKind] = NEEDS_VALUE) -> list[tuple[str, int]]:
     """Every (asset, moment) valuation may ask the oracle about, so it can look them up in one go."""
     moments = [(leg.asset, tx.timestamp) for tx in transactions for leg in tx.legs
-               if tx.kind in NEEDS_VALUE or leg.role is _FEE]
+               if tx.kind in needs or leg.role is _FEE]
     moments += [(leg.asset, side.timestamp) for transfer in transfers
                 for side in (transfer.withdrawal, transfer.deposit) for leg in side.legs]
     return moments
@@ -249,25 +255,29 @@ def valuation(
     fiat: frozenset[str],
     costs: Mapping[str, Quote] | None = None,
     oracle: Oracle | None = None,
+    *,
+    value_gifts: bool = False,
 ) -> Valuation:
     """Value every transaction and transfer; ``oracle`` gives market values where a transaction does not
     value itself (None: only the transactions' own values are used).
 
-    ``costs`` are what the user says deposits (by ref) cost in total; such a deposit's event carries it as
-    ``basis``. A deposit that is part of a transfer keeps the basis of the lots that moved instead."""
+    ``costs`` are what the user says deposits and gifts received (by ref) cost in total; such an event carries
+    it as ``basis``. A deposit that is part of a transfer keeps the basis of the lots that moved instead.
+    ``value_gifts``: gifts received need their market value (where that is their cost: UK, CA, AU)."""
     with collector_paused():
-        return _valuation(list(transactions), list(transfers), currency, fiat, costs or {}, oracle)
+        return _valuation(list(transactions), list(transfers), currency, fiat, costs or {}, oracle,
+                          WITH_GIFTS if value_gifts else NEEDS_VALUE)
 
 
 def _valuation(transactions: list[Transaction], transfers: list[Transfer], currency: Asset, fiat: frozenset[str],
-               costs: Mapping[str, Quote], oracle: Oracle | None) -> Valuation:
+               costs: Mapping[str, Quote], oracle: Oracle | None, needs: frozenset[TxKind]) -> Valuation:
     if oracle is not None:
-        oracle.prepare(_moments(transactions, transfers))
+        oracle.prepare(_moments(transactions, transfers, needs))
     used: set[PricePoint] = set()
     events: list[Event] = []
     problems: list[Problem] = []
     for tx in transactions:
-        legs, missing = _value_legs(tx, currency, fiat, oracle, used)
+        legs, missing = _value_legs(tx, currency, fiat, oracle, used, needs)
         basis, problem = _deposit_basis(tx, costs, currency)
         events.append(Event(tx.ref, tx.account, tx.timestamp, KINDS[tx.kind], tuple(legs), tx.subkind,
                             basis=basis))

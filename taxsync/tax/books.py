@@ -48,6 +48,7 @@ class Rules:
     per_wallet_from: TimestampMs | None = None  # universal until then, per wallet after (US: 1 Jan 2025)
     transfer_fee_is_disposal: bool = True  # the network fee of a move between own accounts
     superficial_loss: bool = False  # Canada, ITA s.54
+    gift_at_market_value: bool = False  # a gift received costs its market value (else the donor's cost)
 
 
 ADJUSTED_FOR = "superficial loss (ITA s.54)"

@@ -158,11 +158,23 @@ def _deposit(books: Books, event: Event) -> None:
     books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
 
 
-# A gift's basis is the donor's (IRC §1015): unknown here, so zero until the user supplies it.
-_gift_in = _movement(
+_unknown_gift = _movement(
     _IN, ProblemKind.MISSING_COST_BASIS,
     "gift of {what} received: the donor's cost basis carries over and is unknown, so zero is used; ask the "
-    "donor for their cost")
+    "donor for their cost and give it with `taxsync transfers cost`")
+
+
+def _gift_in(books: Books, event: Event) -> None:
+    """A gift received (jurisdictions.GIFTS_RECEIVED): at its market value when received where the law says so
+    (UK, CA, AU; a gift without a known value is held at unknown cost, its price listed as missing), else at
+    the donor's cost the user gave (US, DE), else at zero with a problem."""
+    if not books.rules.gift_at_market_value:
+        (_deposit if event.basis is not None else _unknown_gift)(books, event)
+        return
+    _, ins, fees, _ = _split(event)
+    for leg in ins:
+        books.acquire(event, leg.asset, leg.amount, leg.value, event.account)
+    books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
 _withdrawal = _movement(
     _OUT, ProblemKind.UNMATCHED_WITHDRAWAL,
     "withdrawal of {what} matches no deposit into your other accounts: treated as moved to a wallet of yours "

@@ -67,6 +67,7 @@ class Jurisdiction:
     per_wallet_from: date | None = None  # universal tracking switches to per wallet on this local day
     transfer_fee: str = "disposal"  # a key of TRANSFER_FEES
     superficial_loss: bool = False  # Canada, ITA s.54
+    gift_received: str = "carry-over"  # a key of GIFTS_RECEIVED
 
     @property
     def calendar_year(self) -> bool:
@@ -112,6 +113,21 @@ TRANSFER_FEES: dict[str, tuple[bool, str]] = {
                               "deductible: the fee units leave with their cost"),
 }
 
+# What a gift received costs the one who receives it: (acquired at market value?, the rule in one sentence).
+GIFTS_RECEIVED: dict[str, tuple[bool, str]] = {
+    # US: the donor's adjusted basis carries over (IRC §1015(a); for a loss, the lower of it and the value when
+    # given, which taxsync does not apply yet). DE: an unentgeltlicher Erwerb takes over the donor's
+    # acquisition (§23 Abs. 1 Satz 3 EStG).
+    "carry-over": (False, "a gift received keeps the donor's cost (US IRC §1015, DE §23 Abs. 1 Satz 3 EStG): "
+                          "give it with `taxsync transfers cost`, else zero is used and the gift is listed under "
+                          "Problems"),
+    # UK: acquired otherwise than by a bargain at arm's length, so at market value (TCGA 1992 s.17(1)(a)).
+    # CA: a gift is acquired at its fair market value (ITA s.69(1)(c)). AU: the market value substitution rule
+    # (ITAA 1997 s112-20) for an asset acquired for no payment.
+    "market-value": (True, "a gift received is acquired at its market value when received (UK TCGA 1992 s.17, "
+                           "CA ITA s.69(1)(c), AU ITAA 1997 s112-20)"),
+}
+
 ONE_YEAR = "long term when held more than one year (sold after the anniversary of the purchase date)"
 NO_TERM = "no distinction by holding period"
 
@@ -121,15 +137,16 @@ JURISDICTIONS: dict[str, Jurisdiction] = {
         # From 2025 basis is tracked per wallet or account (Reg. 1.1012-1(j)); earlier years may be universal.
         Jurisdiction("us", "United States", "USD", "fifo", "America/New_York", (1, 1), held_more_than_one_year,
                      f"{ONE_YEAR}, IRC §1222", per_wallet_from=date(2025, 1, 1)),
-        Jurisdiction("uk", "United Kingdom", "GBP", "uk-pooling", "Europe/London", (4, 6), no_holding_term, NO_TERM),
+        Jurisdiction("uk", "United Kingdom", "GBP", "uk-pooling", "Europe/London", (4, 6), no_holding_term, NO_TERM,
+                     gift_received="market-value"),
         # FIFO per wallet ("Depot"), BMF letter of 6 March 2025 on cryptoassets.
         Jurisdiction("de", "Germany", "EUR", "fifo", "Europe/Berlin", (1, 1), held_beyond_one_year_bgb,
                      "tax-free when held more than one year, §23 Abs. 1 Nr. 2 EStG", tracking="per-wallet",
                      transfer_fee="not-deductible"),
         Jurisdiction("ca", "Canada", "CAD", "acb", "America/Toronto", (1, 1), no_holding_term, NO_TERM,
-                     superficial_loss=True),
+                     superficial_loss=True, gift_received="market-value"),
         Jurisdiction("au", "Australia", "AUD", "fifo", "Australia/Sydney", (7, 1), held_more_than_one_year,
-                     "discount when held at least 12 months, ITAA 1997 s115-25"),
+                     "discount when held at least 12 months, ITAA 1997 s115-25", gift_received="market-value"),
         Jurisdiction("generic", "Generic (calendar year, UTC)", "USD", "fifo", "UTC", (1, 1),
                      held_more_than_one_year, ONE_YEAR),
     )

@@ -20,12 +20,14 @@ from importer.store import get_or_create_account, now_ms, store_raw_records
 from reports import ReportContext, build_report_model, write_report
 from reports.pdf_writer import write_pdf
 from taxsync.assets import FIAT
+from taxsync.balance_audit import balance_problems
 from taxsync.db import Account, RawRecord
 from taxsync.errors import UsageError
 from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.store import load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import link_problems, match_transfers
+from taxsync.lock import workspace_lock
 from taxsync.prices.attempts import load_attempts
 from taxsync.prices.fx import ecb_rate
 from taxsync.prices.oracle import Oracle
@@ -33,6 +35,7 @@ from taxsync.prices.records import PricePoint
 from taxsync.prices.store import load_book
 from taxsync.prices.valuation import valuation
 from taxsync.problems import Problem
+from taxsync.safety import owner_only, private_dir
 from taxsync.tax.engine import Rules, compute
 from taxsync.tax.jurisdictions import JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.records import Holding, TaxResult
@@ -57,7 +60,7 @@ def import_files(ws: Workspace, paths: Sequence[Path], *, account: str, fmt: str
         raise UsageError("an account name is needed (--account NAME)")
     read = [read_file(path, FORMATS, fmt) for path in paths]  # every file is checked before anything is stored
     imported_at = now_ms()
-    with Session(ws.engine) as session, session.begin():
+    with workspace_lock(ws.home, command="taxsync import-file"), Session(ws.engine) as session, session.begin():
         target = get_or_create_account(session, account.strip(), "file")
         new = store_raw_records(session, (
             {"account_id": target.id, "source": file.format.name, "stream": "file", "origin": origin,
@@ -206,6 +209,7 @@ def build_report(
     with Session(ws.engine) as session:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
         sources = data_sources(session)
+        balance_differences = balance_problems(session)  # stored at the last import or doctor run: no network
     # The holdings check counts the units again from the ledger, without the engine (taxsync.integrity), with
     # the transfers the analysis matched (the user's links and unlinks included).
     integrity = check_holdings(
@@ -213,7 +217,7 @@ def build_report(
         zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
         per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
     )
-    result = replace(result, problems=(*result.problems, *integrity.problems))
+    result = replace(result, problems=(*result.problems, *integrity.problems, *balance_differences))
     context = ReportContext(
         workspace=settings.name, jurisdiction=settings.jurisdiction, jurisdiction_name=rules.name,
         tax_year=rules.year_label(year_end), period_start=start, period_end=end, currency=settings.currency,
@@ -222,11 +226,13 @@ def build_report(
         sources=sources,
     )
     model = build_report_model(result, context, integrity, analysis.prices, opening=analysis.opening)
-    if not summary_only:
-        return write_report(model, out, formats)
-    wanted = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
-    paths = write_report(model, out, [f for f in wanted if f != "pdf"])
-    return [*paths, *write_pdf(model, out, detail=False)] if "pdf" in wanted else paths
+    with owner_only():  # reports are the owner's only (0600 files, a new folder 0700)
+        private_dir(out)
+        if not summary_only:
+            return write_report(model, out, formats)
+        wanted = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
+        paths = write_report(model, out, [f for f in wanted if f != "pdf"])
+        return [*paths, *write_pdf(model, out, detail=False)] if "pdf" in wanted else paths
 
 
 def data_sources(session: Session) -> tuple[str, ...]:
@@ -247,4 +253,6 @@ def holdings(ws: Workspace, *, at: date | None = None) -> tuple[Holding, ...]:
 
 
 def problems(ws: Workspace) -> tuple[Problem, ...]:
-    return analyze(ws, ws.settings).problems
+    with Session(ws.engine) as session:
+        balance_differences = balance_problems(session)
+    return (*analyze(ws, ws.settings).problems, *balance_differences)

@@ -1,7 +1,9 @@
 """Open a workspace database: engine set-up (SQLite WAL, foreign keys) and migrations to the latest schema.
 
 ``open_database`` is the only way the rest of taxsync gets an engine, so every workspace that is opened is
-first brought to the newest schema by Alembic, inside one transaction.
+first brought to the newest schema by Alembic, inside one transaction. A SQLite database that holds data is
+backed up (``backups/`` beside it) before its schema changes; a new database file is created readable by its
+owner only (SQLite gives its WAL and shared-memory files the same mode).
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from taxsync.errors import StorageError
+from taxsync.safety import owner_only, private_dir, private_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -40,12 +46,43 @@ def migrate(engine: Engine) -> None:
     heads = set(ScriptDirectory.from_config(config).get_heads())
     with engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())
-    if current != heads:
+    if current == heads:
+        return
+    backup = _backup_before_migration(engine, current, heads)
+    try:
         command.upgrade(config, "head")
+    except Exception as error:
+        if backup is None:
+            raise
+        raise StorageError(f"upgrading the database schema failed ({type(error).__name__}: {error}); the "
+                           f"upgrade was rolled back, and a copy from before it is at {backup}") from error
+
+
+def _backup_before_migration(engine: Engine, current: set[str], heads: set[str]) -> Path | None:
+    """A backup of a SQLite database that has a schema already (not a new one), before it changes."""
+    from taxsync.db.backup import backup_database, sqlite_file
+
+    if not current or sqlite_file(engine) is None:
+        return None
+    label = f"before-{'+'.join(sorted(current))}-to-{'+'.join(sorted(heads))}"
+    engine.dispose()  # the migration check's connection: the copy needs none of ours open
+    return backup_database(engine, label=label)
+
+
+def _create_private(url: str) -> None:
+    """Create a SQLite database file (and its folder) owner-only before SQLite creates it with the umask."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database)
+    if not path.exists():
+        with owner_only():
+            private_file(private_dir(path.parent) / path.name)
 
 
 def open_database(url: str, *, upgrade: bool = True) -> Engine:
     """An engine for ``url`` with taxsync's connection settings, migrated to the newest schema."""
+    _create_private(url)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -184,7 +184,8 @@ def _import(ws: Workspace, logger: logging.Logger, result: NightlyResult, retry_
             _log(logger, logging.ERROR, "import", f"{r.account}: FAILED: {r.error}", account=r.account,
                  error=r.error, config_error=r.config_error)
         for note in r.notes:
-            _log(logger, logging.INFO, "note", f"{r.account}: {note}", account=r.account)
+            text = note if note.startswith(f"{r.account}:") else f"{r.account}: {note}"
+            _log(logger, logging.INFO, "note", text, account=r.account)
     result.exit_code = runs.import_exit_code(results)
 
 

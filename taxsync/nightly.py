@@ -7,9 +7,9 @@ so a cron mail says in its first line whether anything needs attention. Because 
 batch and the ledger is rebuilt whenever raw records changed, a run that was killed is simply completed by
 the next one; the record of runs marks it as interrupted.
 
-Exit code: 0 everything went well; 1 an account failed to import or prices could not be fetched (try again
-later; the summary names them); 3 every failure is the configuration's or a key's (fix it); 5 another run
-holds the workspace. Prices that do not exist anywhere (not found) and balance differences are data problems
+Exit code: 0 everything went well; 1 an account failed to import or prices could not be fetched (the
+summary names them); 3 no account could be imported because of the configuration or a key (fix it); 5 another
+run holds the workspace. Prices that do not exist anywhere (not found) and balance differences are data problems
 for the report, not failures of the night: they are logged and counted in the summary.
 """
 
@@ -170,7 +170,6 @@ def _import(ws: Workspace, logger: logging.Logger, result: NightlyResult, retry_
         _log(logger, logging.INFO, "import", "no exchange accounts: nothing to import")
         return
     result.accounts = len(results)
-    config_failures = 0
     for r in results:
         new = sum(r.new_records.values())
         if r.ok:
@@ -180,7 +179,6 @@ def _import(ws: Workspace, logger: logging.Logger, result: NightlyResult, retry_
                  f"{r.transactions} transactions", account=r.account, new_records=new, requests=r.requests)
         else:
             result.failed[r.account] = str(r.error)
-            config_failures += r.config_error
             _log(logger, logging.ERROR, "import", f"{r.account}: FAILED: {r.error}", account=r.account,
                  error=r.error, config_error=r.config_error)
         for note in r.notes:

@@ -72,12 +72,12 @@ def record_imports(ws: Workspace, started_at: int, results: Sequence[AccountResu
 
 
 def import_exit_code(results: Sequence[AccountResult]) -> int:
-    """0 when every account imported; 3 when every failure is the configuration's or the key's (nothing could
-    be asked: a missing environment variable, a refused key); else 1 (partial failure)."""
+    """0 when every account imported; 3 when none did and each failure is the configuration's or the key's (a
+    missing environment variable, a refused key: nothing to retry, something to fix); else 1 (partial)."""
     failed = [r for r in results if not r.ok]
     if not failed:
         return int(ExitCode.OK)
-    if all(r.config_error for r in failed):
+    if len(failed) == len(results) and all(r.config_error for r in failed):
         return int(ExitCode.CONFIG)
     return int(ExitCode.PARTIAL)
 

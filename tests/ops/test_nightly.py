@@ -1,0 +1,123 @@
+"""The nightly job: imports every account, syncs prices, logs to a rotating file, one summary line, exit codes;
+killed at any moment, the next night's run completes the work."""
+
+from __future__ import annotations
+
+import json
+import signal
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from importer.simulator.server import Simulator
+from taxsync import accounts
+from taxsync.cli import app
+from taxsync.db import Price
+from taxsync.db.models import Run
+from taxsync.errors import ExitCode
+from taxsync.nightly import LOG_FILES, log_path, make_logger, run_nightly
+from taxsync.workspace import Workspace, open_workspace
+from tests.accounts.test_crash_and_secrets import snapshot
+from tests.ops.conftest import CANARY, make_workspace, run_taxsync, taxsync_process
+
+runner = CliRunner()
+
+
+def _runs(ws: Workspace) -> list[tuple[str, str]]:
+    with Session(ws.engine) as session:
+        return [(r.command, r.outcome) for r in session.scalars(select(Run).order_by(Run.id))]
+
+
+def test_nightly_imports_syncs_prices_logs_json_and_ends_with_a_summary(binance_ws: Workspace) -> None:
+    result = runner.invoke(app, ["nightly", "--json", "--home", str(binance_ws.home)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[-1]["event"] == "summary" and lines[-1]["exit_code"] == 0
+    assert lines[-1]["summary"].startswith("taxsync nightly OK: 1/1 accounts imported (+158 records)")
+
+    log = log_path(binance_ws)
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600 and stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    events = [line["event"] for line in logged]
+    assert events[0] == "start" and "import" in events and "prices" in events and events[-1] == "summary"
+    imported = next(line for line in logged if line["event"] == "import")
+    assert imported["account"] == "binance-main" and imported["new_records"] == 158
+    prices = next(line for line in logged if line["event"] == "prices")
+    assert prices["fetched"] > 0 and prices["failed"] == 0
+    with Session(binance_ws.engine) as session:
+        assert session.scalar(select(func.count()).select_from(Price)) == prices["fetched"]
+    assert CANARY not in log.read_text()
+    assert _runs(binance_ws) == [("nightly", "ok"), ("import", "ok")]
+
+
+def test_text_mode_prints_only_the_summary_when_all_is_well(binance_ws: Workspace) -> None:
+    result = runner.invoke(app, ["nightly", "--skip-prices", "--home", str(binance_ws.home)])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [result.stdout.strip()]  # one line: what a cron mail shows
+    assert result.stdout.startswith("taxsync nightly OK: 1/1 accounts imported (+158 records)")
+    assert " info " in log_path(binance_ws).read_text()
+
+
+def test_one_failing_account_is_a_partial_failure_named_in_the_summary(binance_ws: Workspace, sim: Simulator) -> None:
+    accounts.add_account(binance_ws, "broken", exchange="binance", api_key_env="NOT_SET_ANYWHERE",
+                         secret_env="OPS_SECRET", api_url=sim.url)
+    result = runner.invoke(app, ["nightly", "--skip-prices", "--home", str(binance_ws.home)])
+    assert result.exit_code == ExitCode.PARTIAL
+    summary = result.stdout.splitlines()[-1]
+    assert summary.startswith("taxsync nightly PARTIAL (exit 1): 1/2 accounts imported")
+    assert "failed: broken: account 'broken': the environment variable NOT_SET_ANYWHERE is not set" in summary
+    assert "error" in result.stdout.splitlines()[0]  # the failure is printed above the summary
+
+
+def test_configuration_errors_only_exit_3(tmp_path: Path, sim: Simulator) -> None:
+    ws = make_workspace(tmp_path / "ws", sim.url)
+    accounts.remove_account(ws, "binance-main")
+    accounts.add_account(ws, "broken", exchange="binance", api_key_env="NOT_SET_ANYWHERE", secret_env="OPS_SECRET",
+                         api_url=sim.url)
+    result = runner.invoke(app, ["nightly", "--home", str(ws.home)])
+    assert result.exit_code == ExitCode.CONFIG
+    assert _runs(ws) == [("nightly", "failed"), ("import", "failed")]
+
+
+def test_the_log_rotates_and_every_file_stays_private(binance_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("taxsync.nightly.LOG_BYTES", 600)
+    logger = make_logger(binance_ws)
+    for _ in range(3):
+        run_nightly(binance_ws, logger=logger, prices=False, retry_delay=0.01)
+    files = sorted(log_path(binance_ws).parent.iterdir())
+    assert 2 <= len(files) <= LOG_FILES + 1
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+
+
+@pytest.mark.parametrize("kill_after", [3, 40, 95])
+def test_killed_during_the_nightly_job_the_next_nights_run_completes_it(
+        tmp_path: Path, sim: Simulator, binance_ws: Workspace, kill_after: int) -> None:
+    reference = run_taxsync("nightly", "--home", str(binance_ws.home))
+    assert reference.returncode == 0, reference.stdout + reference.stderr
+    with Session(binance_ws.engine) as session:
+        prices = session.scalar(select(func.count()).select_from(Price))
+    expected = snapshot(binance_ws)
+
+    victim = make_workspace(tmp_path / "victim", sim.url)
+    sim.reset_counts()
+    process = taxsync_process("nightly", "--home", str(victim.home))
+    deadline = time.monotonic() + 60
+    while sim.total_requests < kill_after and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+    following = run_taxsync("nightly", "--home", str(victim.home))
+    assert following.returncode == 0, following.stdout + following.stderr
+    assert "the previous run had been interrupted and is now completed" in following.stdout
+    ws = open_workspace(victim.home)
+    assert snapshot(ws) == expected
+    with Session(ws.engine) as session:
+        assert session.scalar(select(func.count()).select_from(Price)) == prices
+    assert _runs(ws)[-2:] == [("nightly", "ok"), ("import", "ok")] and ("nightly", "interrupted") in _runs(ws)

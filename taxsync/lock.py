@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from taxsync.errors import BusyError, ConfigError, UsageError
+from taxsync.errors import BusyError, ConfigError, StorageError, UsageError
 
 LOCK_NAME = "taxsync.lock"
 DEFAULT_WAIT = 30.0
@@ -93,7 +93,8 @@ def _open(path: Path) -> int:
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as error:
-        raise ConfigError(f"cannot open the workspace lock {path}: {error.strerror}") from None
+        raise StorageError(f"cannot open the workspace lock {path}: {error.strerror}. The workspace folder must be "
+                           "writable: is the disk read-only, or the folder not yours? Nothing was changed") from None
 
 
 def _acquire(fd: int, path: Path, wait: float) -> None:

@@ -49,13 +49,34 @@ def migrate(engine: Engine) -> None:
     if current == heads:
         return
     backup = _backup_before_migration(engine, current, heads)
+    migrating = _transactional(engine)
     try:
-        command.upgrade(config, "head")
+        command.upgrade(alembic_config(migrating), "head")
     except Exception as error:
         if backup is None:
             raise
         raise StorageError(f"upgrading the database schema failed ({type(error).__name__}: {error}); the "
                            f"upgrade was rolled back, and a copy from before it is at {backup}") from error
+    finally:
+        if migrating is not engine:
+            migrating.dispose()
+
+
+def _transactional(engine: Engine) -> Engine:
+    """An engine whose transactions hold DDL too. Python's sqlite3 begins a transaction only before INSERT,
+    UPDATE or DELETE, so each CREATE or ALTER of a migration would commit at once and a failure half-way would
+    leave half a schema; this engine sends BEGIN itself, so a failed upgrade leaves the database as it was."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    migrating = create_engine(engine.url)
+
+    def connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None  # no implicit transactions: ours
+        _sqlite_pragmas(dbapi_connection, record)
+
+    event.listen(migrating, "connect", connect)
+    event.listen(migrating, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+    return migrating
 
 
 def _backup_before_migration(engine: Engine, current: set[str], heads: set[str]) -> Path | None:

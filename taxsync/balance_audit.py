@@ -28,6 +28,7 @@ from importer.exchanges import make_exchange
 from importer.sync import SyncContext
 from taxsync.db import Account, Leg, SyncState, Transaction
 from taxsync.errors import TaxsyncError
+from taxsync.ledger.records import Transaction as LedgerTransaction
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.types import decimal_text
 from taxsync.workspace import Workspace
@@ -92,9 +93,30 @@ def _ledger_totals(session: Session, account_id: int, until: int) -> dict[str, D
     return totals
 
 
-def audit_balances(session: Session, names: Sequence[str] = ()) -> list[AccountAudit]:
-    """The audit of each exchange account (the named ones, or all) from the stored balances: no network."""
+def _totals_from(ledger: Sequence[LedgerTransaction]) -> Callable[[Session, int, str, int], dict[str, Decimal]]:
+    """Ledger totals from transactions already loaded (a report has them), without reading the legs again."""
+    by_account: dict[str, list[LedgerTransaction]] = defaultdict(list)
+    for tx in ledger:
+        by_account[tx.account].append(tx)
+
+    def totals(_session: Session, _account_id: int, account: str, until: int) -> dict[str, Decimal]:
+        sums: dict[str, Decimal] = defaultdict(Decimal)
+        for tx in by_account.get(account, ()):
+            if tx.timestamp <= until:
+                for leg in tx.legs:
+                    sums[leg.asset] += leg.amount
+        return sums
+
+    return totals
+
+
+def audit_balances(session: Session, names: Sequence[str] = (), *,
+                   ledger: Sequence[LedgerTransaction] | None = None) -> list[AccountAudit]:
+    """The audit of each exchange account (the named ones, or all) from the stored balances: no network.
+    ``ledger``: the whole ledger when the caller has it loaded already (else it is read from the database)."""
     snapshots = _snapshots(session)
+    totals_of = _totals_from(ledger) if ledger is not None else \
+        lambda s, account_id, _name, until: _ledger_totals(s, account_id, until)
     query = select(Account).where(Account.kind == "exchange").order_by(Account.name)
     audits = []
     for account in session.scalars(query):
@@ -104,21 +126,21 @@ def audit_balances(session: Session, names: Sequence[str] = ()) -> list[AccountA
             audits.append(AccountAudit(account.name, None, 0, ()))
             continue
         taken_at, held = snapshots[account.id]
-        ledger = _ledger_totals(session, account.id, taken_at)
-        assets = sorted(set(held) | {a for a, v in ledger.items() if v})
-        differences = tuple(BalanceDifference(account.name, a, ledger.get(a, Decimal(0)), held.get(a, Decimal(0)),
+        counted = totals_of(session, account.id, account.name, taken_at)
+        assets = sorted(set(held) | {a for a, v in counted.items() if v})
+        differences = tuple(BalanceDifference(account.name, a, counted.get(a, Decimal(0)), held.get(a, Decimal(0)),
                                               taken_at)
-                            for a in assets if ledger.get(a, Decimal(0)) != held.get(a, Decimal(0)))
+                            for a in assets if counted.get(a, Decimal(0)) != held.get(a, Decimal(0)))
         audits.append(AccountAudit(account.name, taken_at, len(assets), differences))
     return audits
 
 
-def balance_problems(session: Session) -> list[Problem]:
+def balance_problems(session: Session, ledger: Sequence[LedgerTransaction] | None = None) -> list[Problem]:
     """Each difference of the last stored balances as a problem of the report (offline)."""
     return [Problem(ProblemKind.BALANCE_DIFFERENCE, Severity.WARNING,
                     f"{d.describe()}; import the exchange's export for what its API does not return",
                     f"account {d.account}, exchange balances of {when(d.taken_at)}")
-            for audit in audit_balances(session) for d in audit.differences]
+            for audit in audit_balances(session, ledger=ledger) for d in audit.differences]
 
 
 # -- asking the exchange ---------------------------------------------------------------------------------------

@@ -209,7 +209,8 @@ def build_report(
     with Session(ws.engine) as session:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
         sources = data_sources(session)
-        balance_differences = balance_problems(session)  # stored at the last import or doctor run: no network
+        # the exchanges' balances stored at the last import or doctor run against the ledger: no network
+        balance_differences = balance_problems(session, analysis.transactions)
     # The holdings check counts the units again from the ledger, without the engine (taxsync.integrity), with
     # the transfers the analysis matched (the user's links and unlinks included).
     integrity = check_holdings(
@@ -253,6 +254,7 @@ def holdings(ws: Workspace, *, at: date | None = None) -> tuple[Holding, ...]:
 
 
 def problems(ws: Workspace) -> tuple[Problem, ...]:
+    analysis = _analyze(ws, ws.settings)
     with Session(ws.engine) as session:
-        balance_differences = balance_problems(session)
-    return (*analyze(ws, ws.settings).problems, *balance_differences)
+        balance_differences = balance_problems(session, analysis.transactions)
+    return (*analysis.result.problems, *balance_differences)

@@ -69,6 +69,7 @@ def taxsync_process(*args: str, env: dict[str, str] | None = None) -> subprocess
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
 
 
-def run_taxsync(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_taxsync(*args: str, env: dict[str, str] | None = None,
+                timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "taxsync", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout, check=False)

@@ -151,7 +151,7 @@ def test_a_failed_upgrade_is_rolled_back_and_names_the_backup(tmp_path: Path,
             raise RuntimeError("power cut")
 
     monkeypatch.setattr("taxsync.db.session.command.upgrade", broken_upgrade)
-    with pytest.raises(StorageError, match="a copy from before it is at .*taxsync-before-0001-to-0005-"):
+    with pytest.raises(StorageError, match=r"a copy from before it is at .*taxsync-before-0001-to-0005-"):
         open_workspace(home)
     assert _rows(home / "taxsync.db") == before
     connection = sqlite3.connect(home / "taxsync.db")

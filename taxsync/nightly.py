@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from taxsync import accounts, price_sync, runs
 from taxsync.balance_audit import audit_balances
-from taxsync.errors import ConfigError, ExitCode, TaxsyncError
+from taxsync.errors import BusyError, ConfigError, ExitCode, TaxsyncError
 from taxsync.lock import workspace_lock
 from taxsync.safety import PRIVATE_FILE, private_dir
 from taxsync.workspace import Workspace
@@ -138,27 +138,36 @@ def run_nightly(ws: Workspace, *, logger: logging.Logger, prices: bool = True, l
     """The whole nightly job under the workspace lock; never raises for an account's or a price's failure."""
     started = time.monotonic()
     result = NightlyResult()
-    with workspace_lock(ws.home, wait=lock_wait, command="taxsync nightly"):
-        result.interrupted_before = runs.mark_interrupted(ws)
-        if result.interrupted_before:
-            _log(logger, logging.WARNING, "resume", "the previous run was interrupted before it finished; this run "
-                 "completes it", interrupted=result.interrupted_before)
-        run_id = runs.start_run(ws, "nightly")
-        _log(logger, logging.INFO, "start", f"nightly run of workspace {ws.home}", workspace=str(ws.home))
-        try:
-            _import(ws, logger, result, retry_delay)
-            if prices:
-                _prices(ws, logger, result)
-            _balances(ws, logger, result)
-            result.exit_code = _exit_code(result)
-        finally:
-            result.seconds = time.monotonic() - started
-            runs.finish_run(ws, run_id, result.outcome, result.exit_code, result.summary())
+    try:
+        with workspace_lock(ws.home, wait=lock_wait, command="taxsync nightly"):
+            _run_locked(ws, logger, result, prices=prices, retry_delay=retry_delay, started=started)
+    except BusyError as error:  # only the lock taken here can be busy: the import's and prices' re-enter it
+        _log(logger, logging.ERROR, "busy", str(error))
+        raise
     _log(logger, logging.INFO, "summary", result.summary(), exit_code=result.exit_code,
          accounts=result.accounts, imported=result.imported, new_records=result.new_records,
          failed=sorted(result.failed), prices_failed=result.prices_failed,
          balance_differences=result.balance_differences)
     return result
+
+
+def _run_locked(ws: Workspace, logger: logging.Logger, result: NightlyResult, *, prices: bool, retry_delay: float,
+                started: float) -> None:
+    result.interrupted_before = runs.mark_interrupted(ws)
+    if result.interrupted_before:
+        _log(logger, logging.WARNING, "resume", "the previous run was interrupted before it finished; this run "
+             "completes it", interrupted=result.interrupted_before)
+    run_id = runs.start_run(ws, "nightly")
+    _log(logger, logging.INFO, "start", f"nightly run of workspace {ws.home}", workspace=str(ws.home))
+    try:
+        _import(ws, logger, result, retry_delay)
+        if prices:
+            _prices(ws, logger, result)
+        _balances(ws, logger, result)
+        result.exit_code = _exit_code(result)
+    finally:
+        result.seconds = time.monotonic() - started
+        runs.finish_run(ws, run_id, result.outcome, result.exit_code, result.summary())
 
 
 def _import(ws: Workspace, logger: logging.Logger, result: NightlyResult, retry_delay: float) -> None:

@@ -6,7 +6,7 @@ balances that disagree). Read from the database only: no network, quick at any s
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,7 +18,7 @@ from taxsync.db.models import PriceAttempt
 from taxsync.lock import is_locked, read_holder
 from taxsync.prices.attempts import FAILED, NOT_FOUND
 from taxsync.runs import FAILED as RUN_FAILED
-from taxsync.runs import INTERRUPTED, OK, PARTIAL, RunInfo, account_runs, last_runs
+from taxsync.runs import INTERRUPTED, OK, PARTIAL, RUNNING, RunInfo, account_runs, last_runs
 from taxsync.workspace import Workspace
 
 INTERNAL = {"_ledger", BALANCES}
@@ -116,15 +116,18 @@ def workspace_status(ws: Workspace) -> WorkspaceStatus:
         attempts = dict(session.execute(select(PriceAttempt.outcome, func.count()).group_by(PriceAttempt.outcome))
                         .all())
         nightly = next(iter(last_runs(session, "nightly")), None)
-    holder = read_holder(ws.home) if is_locked(ws.home) else None
+    locked = is_locked(ws.home)
+    holder = read_holder(ws.home) if locked else None
     failing = [line for a in accounts for line in a.failing]
+    if nightly is not None and nightly.outcome == RUNNING and not locked:  # its process is gone: killed
+        nightly = replace(nightly, outcome=INTERRUPTED, summary="interrupted: the process ended before it "
+                                                                "finished (the next run completes it)")
     if nightly is not None and nightly.outcome in (PARTIAL, RUN_FAILED, INTERRUPTED):
         failing.insert(0, f"the last nightly run ({when(nightly.started_at)}) ended {nightly.outcome}: "
                           f"{nightly.summary}")
     if attempts.get(FAILED):
         failing.append(f"{attempts[FAILED]} price(s) could not be fetched (exchange unreachable or rate-limited): "
                        "run `taxsync prices sync` again")
-    return WorkspaceStatus(str(ws.home), holder.describe() if holder else ("a taxsync run" if is_locked(ws.home)
-                                                                          else None),
+    return WorkspaceStatus(str(ws.home), holder.describe() if holder else ("a taxsync run" if locked else None),
                            nightly, tuple(accounts), attempts.get(FAILED, 0), attempts.get(NOT_FOUND, 0),
                            tuple(failing))

@@ -121,3 +121,43 @@ def test_killed_during_the_nightly_job_the_next_nights_run_completes_it(
     with Session(ws.engine) as session:
         assert session.scalar(select(func.count()).select_from(Price)) == prices
     assert _runs(ws)[-2:] == [("nightly", "ok"), ("import", "ok")] and ("nightly", "interrupted") in _runs(ws)
+
+
+def test_a_busy_workspace_exits_5_and_says_so_in_the_log(binance_ws: Workspace) -> None:
+    from taxsync.lock import workspace_lock
+    from taxsync.status import workspace_status
+
+    hold = """
+import sys, time
+from pathlib import Path
+from taxsync.lock import workspace_lock
+with workspace_lock(Path(sys.argv[1]), wait=0, command="taxsync import"):
+    print("held", flush=True)
+    time.sleep(30)
+"""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(binance_ws.home)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = runner.invoke(app, ["nightly", "--lock-wait", "0.2", "--home", str(binance_ws.home)])
+        assert result.exit_code == ExitCode.BUSY and "is busy" in result.output
+        assert "is busy" in log_path(binance_ws).read_text()
+        assert workspace_status(binance_ws).running is not None
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _runs(binance_ws) == []  # nothing ran, nothing recorded
+    with workspace_lock(binance_ws.home, wait=0):
+        pass
+
+
+def test_status_calls_a_nightly_run_whose_process_is_gone_interrupted(binance_ws: Workspace) -> None:
+    from taxsync import runs
+    from taxsync.status import workspace_status
+
+    runs.start_run(binance_ws, "nightly")  # as a killed run leaves it: started, never finished, no lock held
+    status = workspace_status(binance_ws)
+    assert status.last_nightly is not None and status.last_nightly.outcome == "interrupted"
+    assert status.failing[0].startswith("the last nightly run") and status.running is None

@@ -103,7 +103,11 @@ def schedule_show_cli(home: Home = None) -> None:
                   highlight=False, markup=False)
     from taxsync.status import workspace_status
 
-    last = workspace_status(open_workspace(folder)).last_nightly
+    try:
+        last = workspace_status(open_workspace(folder)).last_nightly
+    except TaxsyncError as error:  # the schedule is shown even when the workspace cannot be opened
+        err.print(f"(no record of runs: {error})", highlight=False, markup=False)
+        return
     if last is not None:
         out.print(f"last nightly run: {_when(last.started_at)} UTC, {last.outcome}: {last.summary}", highlight=False,
                   markup=False)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from importer import credentials
 from importer.adapters.bybit import RETENTION as BYBIT_RETENTION
 from importer.adapters.okx import RETENTION_MS as OKX_RETENTION
-from taxsync.balance_audit import audit_balances, refresh_balances
+from taxsync.balance_audit import AccountAudit, audit_balances, refresh_balances
 from taxsync.db.backup import list_backups, sqlite_file
 from taxsync.doctor import (
     DAY_MS,
@@ -186,19 +186,28 @@ def _coverage(ws: Workspace, account_id: int, name: str, exchange: str, since_da
                       f"{RETENTION[exchange][0] // DAY_MS} days {exchange}'s API remembers", RETENTION[exchange][1])
 
 
-def _markets_never_fetched(ws: Workspace, account_id: int, name: str) -> Iterable[Finding]:
+def _stored_audits(ctx: DoctorContext) -> dict[str, AccountAudit]:
+    """The balance audit from the stored balances, computed once per doctor run."""
+    if "audits" not in ctx.cache:
+        assert ctx.ws is not None
+        with Session(ctx.ws.engine) as session:
+            ctx.cache["audits"] = {a.account: a for a in audit_balances(session)}
+    return dict(ctx.cache["audits"])
+
+
+def _markets_never_fetched(ctx: DoctorContext, account_id: int, name: str) -> Iterable[Finding]:
     """Per-market trade streams (Binance): an asset whose balance differs and no market of it was fetched."""
-    markets = {s.symbol for s in sync_states(ws, account_id) if s.stream == "trades" and s.symbol}
+    assert ctx.ws is not None
+    markets = {s.symbol for s in sync_states(ctx.ws, account_id) if s.stream == "trades" and s.symbol}
     if not markets:
         return
     assets = {part for symbol in markets for part in symbol.split(":")[0].split("/")}
-    with Session(ws.engine) as session:
-        audits = [a for a in audit_balances(session, [name])]
-    for audit in audits:
+    audit = _stored_audits(ctx).get(name)
+    if audit is not None:
         for d in audit.differences:
             if d.asset not in assets:
-                yield Finding(Verdict.WARNING, name, f"no market of {d.asset} was ever fetched for its trades, and "
-                              f"its balance differs from the history", f"if you traded {d.asset} there, run "
+                yield Finding(Verdict.WARNING, name, f"no market of {d.asset} was ever fetched for its trades, "
+                              f"and its balance differs from the history", f"if you traded {d.asset} there, run "
                               f"`taxsync import {name} --full`, or import the exchange's export")
 
 
@@ -208,7 +217,7 @@ def check_coverage(ctx: DoctorContext) -> Iterable[Finding]:
     found = False
     for account_id, name, exchange, options in exchange_accounts(ctx.ws):
         findings = [*_coverage(ctx.ws, account_id, name, exchange, str(options.get("since", "2017-07-01"))),
-                    *_markets_never_fetched(ctx.ws, account_id, name)]
+                    *_markets_never_fetched(ctx, account_id, name)]
         found = found or bool(findings)
         yield from findings or [Finding(Verdict.OK, name, "every stream fetched from the account's start")]
     if not found and not exchange_accounts(ctx.ws):
@@ -218,9 +227,11 @@ def check_coverage(ctx: DoctorContext) -> Iterable[Finding]:
 @register_check("balances", "Balance audit")
 def check_balances(ctx: DoctorContext) -> Iterable[Finding]:
     assert ctx.ws is not None
-    errors: dict[str, str | None] = refresh_balances(ctx.ws, retry_delay=ctx.retry_delay) if ctx.online else {}
-    with Session(ctx.ws.engine) as session:
-        audits = audit_balances(session)
+    errors: dict[str, str | None] = {}
+    if ctx.online:
+        errors = refresh_balances(ctx.ws, retry_delay=ctx.retry_delay)
+        ctx.cache.pop("audits", None)  # the balances just fetched replace the stored ones
+    audits = list(_stored_audits(ctx).values())
     if not audits:
         yield Finding(Verdict.OK, "accounts", "no exchange accounts")
     for audit in audits:

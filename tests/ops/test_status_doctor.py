@@ -173,3 +173,17 @@ def test_status_reads_only_the_database(binance_ws: Workspace, monkeypatch: pyte
     assert runner.invoke(app, ["status", "--home", str(binance_ws.home)]).exit_code == 0
     assert runner.invoke(app, ["doctor", "--offline", "--home", str(binance_ws.home)]).exit_code == 0
     assert time.monotonic() - started < 30
+
+
+def test_coverage_names_an_asset_held_whose_markets_were_never_fetched(binance_ws: Workspace) -> None:
+    accounts.import_accounts(binance_ws, retry_delay=0.01)
+    with Session(binance_ws.engine) as session, session.begin():
+        state = session.scalars(select(SyncState).where(SyncState.stream == "balances")).one()
+        state.cursor = json.dumps({**json.loads(state.cursor or "{}"), "ZZZ": "5"})
+    findings = [f for f in _section(binance_ws, "coverage") if f.verdict is Verdict.WARNING]
+    assert [f.message for f in findings] == ["no market of ZZZ was ever fetched for its trades, and its balance "
+                                             "differs from the history"]
+    assert findings[0].advice.startswith("if you traded ZZZ there, run `taxsync import binance-main --full`")
+    (balances,) = _section(binance_ws, "balances")
+    assert balances.verdict is Verdict.WARNING and balances.message.startswith("ZZZ on the exchange 5, in the "
+                                                                               "imported history 0")

@@ -70,8 +70,9 @@ _ERRNO_TEXT = {
 def storage_message(error: BaseException) -> str | None:
     """A clear message for a write the disk refused (full, read-only, not permitted), else None."""
     if isinstance(error, OSError) and error.errno in _ERRNO_TEXT:
-        where = f" ({error.filename})" if error.filename else ""
-        return (f"cannot write{where}: {_ERRNO_TEXT[error.errno]}. Nothing was half-written: what was stored before "
+        where = f" {error.filename}" if error.filename else ""
+        verb = "write" if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else "open or write"
+        return (f"cannot {verb}{where}: {_ERRNO_TEXT[error.errno]}. Nothing was half-written: what was stored before "
                 "is intact. Free some space or fix the permissions, then run the command again")
     text = str(getattr(error, "orig", None) or error).lower()
     if any(part in text for part in _FULL):

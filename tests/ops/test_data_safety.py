@@ -241,3 +241,20 @@ def test_a_full_disk_during_a_backup_leaves_no_partial_copy(binance_ws: Workspac
     with pytest.raises(StorageError, match="the disk is full"):
         backup_database(binance_ws.engine, target)
     assert not target.exists() and list(target.parent.iterdir()) == []
+
+
+def test_storage_errors_are_told_plainly() -> None:
+    import errno
+
+    from sqlalchemy.exc import OperationalError
+
+    from taxsync.safety import storage_message
+
+    full = storage_message(OSError(errno.ENOSPC, "No space left on device", "/ws/logs/taxsync.log"))
+    assert full is not None and full.startswith("cannot write /ws/logs/taxsync.log: the disk is full.")
+    denied = storage_message(PermissionError(errno.EACCES, "Permission denied", "/ws/taxsync.db"))
+    assert denied is not None and denied.startswith("cannot open or write /ws/taxsync.db: permission denied.")
+    database = storage_message(OperationalError("insert", {}, sqlite3.OperationalError("database or disk is full")))
+    assert database is not None and "the disk is full" in database and "rolled back" in database
+    assert storage_message(OperationalError("select", {}, sqlite3.OperationalError("no such table: x"))) is None
+    assert storage_message(OSError(errno.ECONNREFUSED, "refused")) is None

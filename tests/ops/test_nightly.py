@@ -161,3 +161,12 @@ def test_status_calls_a_nightly_run_whose_process_is_gone_interrupted(binance_ws
     status = workspace_status(binance_ws)
     assert status.last_nightly is not None and status.last_nightly.outcome == "interrupted"
     assert status.failing[0].startswith("the last nightly run") and status.running is None
+
+
+def test_a_refused_secret_never_reaches_the_log_or_the_summary(binance_ws: Workspace,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPS_SECRET", CANARY + "-wrong")
+    result = runner.invoke(app, ["nightly", "--json", "--verbose", "--home", str(binance_ws.home)])
+    assert result.exit_code == ExitCode.CONFIG
+    assert "refused the API key" in result.stdout
+    assert CANARY not in result.stdout and CANARY not in log_path(binance_ws).read_text()

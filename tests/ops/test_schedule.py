@@ -144,3 +144,29 @@ def test_env_var_keys_without_an_env_file_get_a_note(workspace: Workspace, cron:
     accounts.add_account(workspace, "b", exchange="binance", api_key_env="K", secret_env="S")
     result = runner.invoke(app, ["schedule", "install", "--home", str(workspace.home)])
     assert result.exit_code == 0 and "--env-file" in result.output
+
+
+def test_the_installed_cron_line_runs_the_nightly_job_with_the_keys_from_the_env_file(
+        tmp_path: Path, cron: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from importer.simulator.history import generate_history
+    from importer.simulator.server import Simulator
+    from tests.ops.conftest import KEY, make_workspace
+
+    env_file = tmp_path / "keys.env"
+    env_file.write_text(f"OPS_KEY={KEY.api_key}\nOPS_SECRET={KEY.secret}\n")
+    env_file.chmod(0o600)
+    history = generate_history(seed=4, trades=30, markets=8, traded=2, years=1, deposits=3, withdrawals=1)
+    with Simulator(history, [KEY], weight_limit_per_minute=10**9) as sim:
+        ws = make_workspace(tmp_path / "my taxes", sim.url)
+        assert runner.invoke(app, ["schedule", "install", "--env-file", str(env_file), "--home",
+                                   str(ws.home)]).exit_code == 0
+        line = cron.read_text().splitlines()[-1]
+        command = line.split(" ", 5)[5]  # what cron hands to /bin/sh, after the five time fields
+        monkeypatch.delenv("OPS_KEY")
+        monkeypatch.delenv("OPS_SECRET")  # as under cron: only the env file has them
+        done = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=300,
+                              check=False, env={k: v for k, v in os.environ.items() if not k.startswith("OPS_")})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("taxsync nightly OK: 1/1 accounts imported (+")

@@ -35,6 +35,8 @@ def nightly_cli(
     as_json: Annotated[bool, typer.Option("--json", help="Log lines as JSON objects (screen and log file).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Print every step, not only warnings.")] = False,
     skip_prices: Annotated[bool, typer.Option("--skip-prices", help="Import only; fetch no prices.")] = False,
+    keep_backups: Annotated[int, typer.Option("--keep-backups", min=0, help="Back the database up after the run "
+                                              "and keep this many nightly backups (0: no backup).")] = 0,
     lock_wait: LockWait = None,
     home: Home = None,
 ) -> None:
@@ -49,7 +51,7 @@ def nightly_cli(
     ws = open_workspace(home)
     logger = make_logger(ws, json_lines=as_json, verbose=verbose)
     try:
-        result = run_nightly(ws, logger=logger, prices=not skip_prices, lock_wait=lock_wait)
+        result = run_nightly(ws, logger=logger, prices=not skip_prices, lock_wait=lock_wait, keep_backups=keep_backups)
     finally:
         close_logger(logger)
     if as_json:

@@ -109,6 +109,7 @@ class NightlyResult:
     prices_failed: int = 0
     prices_not_found: int = 0
     prices_error: str | None = None
+    backup_error: str | None = None
     balance_differences: int = 0
     interrupted_before: int = 0
     seconds: float = 0.0
@@ -128,19 +129,23 @@ class NightlyResult:
                      f"prices {self.prices_fetched} fetched, {self.prices_failed} failed, "
                      f"{self.prices_not_found} not found")
         parts.append(f"{self.balance_differences} balance difference(s)")
+        if self.backup_error:
+            parts.append(f"backup failed: {self.backup_error}")
         if self.interrupted_before:
             parts.append("the previous run had been interrupted and is now completed")
         return f"taxsync nightly {verdict}: " + ", ".join(parts) + f"; {self.seconds:.0f} s"
 
 
 def run_nightly(ws: Workspace, *, logger: logging.Logger, prices: bool = True, lock_wait: float | None = None,
-                retry_delay: float = 1.0) -> NightlyResult:
-    """The whole nightly job under the workspace lock; never raises for an account's or a price's failure."""
+                retry_delay: float = 1.0, keep_backups: int = 0) -> NightlyResult:
+    """The whole nightly job under the workspace lock; never raises for an account's or a price's failure.
+    ``keep_backups`` > 0: back the database up at the end and keep that many nightly backups."""
     started = time.monotonic()
     result = NightlyResult()
     try:
         with workspace_lock(ws.home, wait=lock_wait, command="taxsync nightly"):
-            _run_locked(ws, logger, result, prices=prices, retry_delay=retry_delay, started=started)
+            _run_locked(ws, logger, result, prices=prices, retry_delay=retry_delay, started=started,
+                        keep_backups=keep_backups)
     except BusyError as error:  # only the lock taken here can be busy: the import's and prices' re-enter it
         _log(logger, logging.ERROR, "busy", str(error))
         raise
@@ -152,7 +157,7 @@ def run_nightly(ws: Workspace, *, logger: logging.Logger, prices: bool = True, l
 
 
 def _run_locked(ws: Workspace, logger: logging.Logger, result: NightlyResult, *, prices: bool, retry_delay: float,
-                started: float) -> None:
+                started: float, keep_backups: int) -> None:
     result.interrupted_before = runs.mark_interrupted(ws)
     if result.interrupted_before:
         _log(logger, logging.WARNING, "resume", "the previous run was interrupted before it finished; this run "
@@ -164,6 +169,8 @@ def _run_locked(ws: Workspace, logger: logging.Logger, result: NightlyResult, *,
         if prices:
             _prices(ws, logger, result)
         _balances(ws, logger, result)
+        if keep_backups > 0:
+            _backup(ws, logger, result, keep_backups)
         result.exit_code = _exit_code(result)
     finally:
         result.seconds = time.monotonic() - started
@@ -227,9 +234,27 @@ def _balances(ws: Workspace, logger: logging.Logger, result: NightlyResult) -> N
                  exchange=str(d.exchange), ledger=str(d.ledger))
 
 
+def _backup(ws: Workspace, logger: logging.Logger, result: NightlyResult, keep: int) -> None:
+    """A nightly backup in backups/; the oldest nightly ones beyond ``keep`` are deleted (no other backup)."""
+    from taxsync.db.backup import backup_database, list_backups, sqlite_file
+
+    try:
+        path = backup_database(ws.engine, label="nightly")
+    except TaxsyncError as error:
+        result.backup_error = str(error)
+        _log(logger, logging.ERROR, "backup", f"backup FAILED: {error}", error=str(error))
+        return
+    prefix = f"{(sqlite_file(ws.engine) or path).stem}-nightly-"
+    nightly = [p for p in list_backups(ws.engine) if p.name.startswith(prefix)]
+    for old in nightly[:-keep]:
+        old.unlink(missing_ok=True)
+    _log(logger, logging.INFO, "backup", f"backed up to {path} (keeping the newest {keep} nightly backups)",
+         path=str(path), removed=len(nightly[:-keep]))
+
+
 def _exit_code(result: NightlyResult) -> int:
     if result.exit_code == ExitCode.CONFIG:
         return int(ExitCode.CONFIG)
-    if result.failed or result.prices_failed or result.prices_error:
+    if result.failed or result.prices_failed or result.prices_error or result.backup_error:
         return int(ExitCode.PARTIAL)
     return int(ExitCode.OK)

@@ -170,3 +170,29 @@ def test_a_refused_secret_never_reaches_the_log_or_the_summary(binance_ws: Works
     assert result.exit_code == ExitCode.CONFIG
     assert "refused the API key" in result.stdout
     assert CANARY not in result.stdout and CANARY not in log_path(binance_ws).read_text()
+
+
+def test_nightly_backups_keep_the_newest_ones_only(binance_ws: Workspace) -> None:
+    from taxsync.db.backup import backup_database, list_backups
+
+    manual = backup_database(binance_ws.engine)
+    logger = make_logger(binance_ws)
+    for _ in range(3):
+        result = run_nightly(binance_ws, logger=logger, prices=False, retry_delay=0.01, keep_backups=2)
+        assert result.exit_code == 0
+    kept = list_backups(binance_ws.engine)
+    assert manual in kept and len(kept) == 3  # the manual backup is never pruned
+    assert sum(p.name.startswith("taxsync-nightly-") for p in kept) == 2
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)
+
+
+def test_a_failed_backup_makes_the_night_partial(binance_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from taxsync.errors import StorageError
+
+    def full(*args: object, **kwargs: object) -> Path:
+        raise StorageError("the backup to x failed: the disk is full")
+
+    monkeypatch.setattr("taxsync.db.backup.backup_database", full)
+    result = run_nightly(binance_ws, logger=make_logger(binance_ws), prices=False, retry_delay=0.01, keep_backups=1)
+    assert result.exit_code == ExitCode.PARTIAL and "backup failed: the backup to x failed" in result.summary()
+    assert _runs(binance_ws)[0] == ("nightly", "partial")

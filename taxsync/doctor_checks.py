@@ -134,6 +134,40 @@ def check_permissions(ctx: DoctorContext) -> Iterable[Finding]:
                                            "by their owner only")
 
 
+@register_check("schedule", "Nightly schedule")
+def check_schedule(ctx: DoctorContext) -> Iterable[Finding]:
+    assert ctx.ws is not None
+    from taxsync import schedule
+    from taxsync.runs import OK, RUNNING, last_runs
+
+    try:
+        installed = schedule.show(ctx.home)
+    except TaxsyncError as error:
+        installed = None
+        yield Finding(Verdict.WARNING, "schedule", f"cannot be read: {error}", "")
+    if installed is None:
+        yield Finding(Verdict.WARNING, "schedule", "no nightly schedule for this workspace",
+                      "run `taxsync schedule install --at 02:30` (or run `taxsync nightly` yourself)")
+    else:
+        yield Finding(Verdict.OK, "schedule", f"{installed.scheduler}, every day at {installed.at}")
+    with Session(ctx.ws.engine) as session:
+        last = next(iter(last_runs(session, "nightly")), None)
+    if last is None:
+        if installed is not None:
+            yield Finding(Verdict.WARNING, "last run", "the nightly job has never run",
+                          "check that the timer or cron job runs (`taxsync schedule show`)")
+        return
+    age_days = (time.time() * 1000 - last.started_at) / DAY_MS
+    if last.outcome not in (OK, RUNNING):
+        yield Finding(Verdict.WARNING, "last run", f"{when(last.started_at)} ended {last.outcome}: {last.summary}",
+                      "see logs/taxsync.log and `taxsync status`")
+    elif installed is not None and age_days > 2:
+        yield Finding(Verdict.WARNING, "last run", f"{when(last.started_at)}, {age_days:.0f} days ago",
+                      "is the machine off at that hour, or the timer disabled? see `taxsync schedule show`")
+    else:
+        yield Finding(Verdict.OK, "last run", f"{when(last.started_at)}: {last.outcome}")
+
+
 @register_check("keys", "API keys (read-only)")
 def check_keys(ctx: DoctorContext) -> Iterable[Finding]:
     assert ctx.ws is not None

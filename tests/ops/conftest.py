@@ -26,8 +26,13 @@ def small_history() -> SimHistory:
 
 
 @pytest.fixture(autouse=True)
-def _keys(monkeypatch: pytest.MonkeyPatch) -> None:
+def _keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TAXSYNC_RATE_LIMIT_MS", "1")
+    # no test reads or changes the real user's timers or crontab
+    monkeypatch.setenv("TAXSYNC_SCHEDULER", "systemd")
+    monkeypatch.setenv("TAXSYNC_SYSTEMD_USER_DIR", str(tmp_path / "systemd-user"))
+    monkeypatch.setenv("TAXSYNC_SYSTEMCTL", "false")
+    monkeypatch.setenv("TAXSYNC_CRONTAB", "false")
     monkeypatch.setenv("OPS_KEY", KEY.api_key)
     monkeypatch.setenv("OPS_SECRET", KEY.secret)
 

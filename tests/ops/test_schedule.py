@@ -49,6 +49,7 @@ def cron(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_CRON_FILE", str(table))
     monkeypatch.setenv("TAXSYNC_SCHEDULER", "cron")
+    monkeypatch.setenv("TAXSYNC_CRONTAB", "crontab")  # found on PATH: the fake one
     return table
 
 

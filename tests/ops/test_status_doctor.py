@@ -68,8 +68,9 @@ def test_doctor_checks_every_section_through_the_simulator(binance_ws: Workspace
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     sections = {s["name"]: s["findings"] for s in report["sections"]}
-    assert list(sections) == ["environment", "keyring", "database", "permissions", "keys", "coverage", "balances"]
-    assert report["verdict"] == "warning"  # the database was never backed up
+    assert list(sections) == ["environment", "keyring", "database", "permissions", "schedule", "keys", "coverage",
+                              "balances"]
+    assert report["verdict"] == "warning"  # the database was never backed up, no schedule
     (key,) = sections["keys"]
     assert key == {"verdict": "ok", "subject": "binance-main", "message": "key is read-only", "advice": ""}
     assert sections["balances"][0]["message"].startswith("all ")
@@ -77,7 +78,8 @@ def test_doctor_checks_every_section_through_the_simulator(binance_ws: Workspace
     backups = [f for f in sections["database"] if f["subject"] == "backups"]
     assert backups[0]["verdict"] == "warning" and "taxsync backup" in backups[0]["advice"]
     assert runner.invoke(app, ["backup", "--home", str(binance_ws.home)]).exit_code == 0
-    again = json.loads(runner.invoke(app, ["doctor", "--json", "--offline", "--home", str(binance_ws.home)]).stdout)
+    again = json.loads(runner.invoke(app, ["doctor", "--json", "--offline", "--section", "database", "--home",
+                                           str(binance_ws.home)]).stdout)
     assert again["verdict"] == "ok"
 
 
@@ -187,3 +189,17 @@ def test_coverage_names_an_asset_held_whose_markets_were_never_fetched(binance_w
     (balances,) = _section(binance_ws, "balances")
     assert balances.verdict is Verdict.WARNING and balances.message.startswith("ZZZ on the exchange 5, in the "
                                                                                "imported history 0")
+
+
+def test_doctor_says_when_there_is_no_schedule_or_the_last_night_failed(workspace: Workspace,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    monkeypatch.setenv("TAXSYNC_SCHEDULER", "systemd")
+    monkeypatch.setenv("TAXSYNC_SYSTEMD_USER_DIR", str(tmp_path / "units"))
+    (finding,) = _section(workspace, "schedule")
+    assert finding.verdict is Verdict.WARNING and finding.message == "no nightly schedule for this workspace"
+    run = runs.start_run(workspace, "nightly")
+    runs.finish_run(workspace, run, "partial", 1, "taxsync nightly PARTIAL (exit 1): kraken failed")
+    messages = [(f.verdict, f.message) for f in _section(workspace, "schedule")]
+    assert messages[1][0] is Verdict.WARNING and messages[1][1].endswith("ended partial: taxsync nightly PARTIAL "
+                                                                         "(exit 1): kraken failed")

@@ -3,6 +3,7 @@ over ``taxsync.nightly``, ``taxsync.schedule``, ``taxsync.status``, ``taxsync.do
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from datetime import UTC, datetime
@@ -41,24 +42,28 @@ def nightly_cli(
     home: Home = None,
 ) -> None:
     """The unattended job: import every exchange account, fetch the prices reports need, audit the balances.
-    Logs to logs/taxsync.log in the workspace (rotated); prints warnings and one summary line. Exit code 0 all
-    well, 1 something failed (the summary names it), 3 configuration or key to fix, 5 workspace busy.
+    Logs to logs/taxsync.log in the workspace (rotated). Prints one summary line first (what a cron mail shows
+    at the top), then the warnings and errors; with --json, JSON lines as they happen and the summary last.
+    Exit code 0 all well, 1 something failed (the summary names it), 3 configuration or key to fix, 5
+    workspace busy.
 
     Example: taxsync nightly --home ~/taxes
     """
     from taxsync.nightly import close_logger, make_logger, run_nightly
 
     ws = open_workspace(home)
-    logger = make_logger(ws, json_lines=as_json, verbose=verbose)
+    details = None if as_json else io.StringIO()  # text: held back until the summary line is printed
+    logger = make_logger(ws, json_lines=as_json, verbose=verbose, stream=details)
     try:
         result = run_nightly(ws, logger=logger, prices=not skip_prices, lock_wait=lock_wait, keep_backups=keep_backups)
     finally:
         close_logger(logger)
-    if as_json:
+    if details is None:
         sys.stdout.write(json.dumps({"event": "summary", "summary": result.summary(), "exit_code": result.exit_code,
                                      "failed": result.failed}) + "\n")
     else:
         out.print(result.summary(), highlight=False, markup=False)
+        sys.stdout.write(details.getvalue())
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 

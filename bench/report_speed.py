@@ -14,15 +14,13 @@ import random
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from reports import ReportContext, ReportModel, build_report_model
-from reports.csv_writer import write_csv
-from reports.json_writer import write_json
-from reports.pdf_writer import render_pdf
+from reports import ReportContext, ReportModel, build_report_model, write_report
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.records import Disposal, LotMatch, TaxResult, Term
 from taxsync.types import Asset, TimestampMs, day_start
@@ -35,7 +33,7 @@ YEAR_START = date(2024, 1, 1)
 def timed(label: str, work: Callable[[], T]) -> T:
     began = time.perf_counter()
     result = work()
-    print(f"{label:<46} {time.perf_counter() - began:8.2f} s", flush=True)
+    print(f"{label:<52} {time.perf_counter() - began:8.2f} s", flush=True)
     return result
 
 
@@ -75,15 +73,27 @@ def synthetic_problems(count: int) -> list[Problem]:
     ]
 
 
-def model_of(disposals: int, problems: int = 0) -> ReportModel:
-    ctx = ReportContext(
+def result_of(disposals: int, problems: int = 0) -> TaxResult:
+    return TaxResult(disposals=tuple(synthetic_disposals(disposals)), income=(), holdings=(),
+                     problems=tuple(synthetic_problems(problems)))
+
+
+def context() -> ReportContext:
+    return ReportContext(
         workspace="bench", jurisdiction="us", jurisdiction_name="United States", tax_year="2024",
         period_start=YEAR_START, period_end=date(2024, 12, 31), currency="USD", method="fifo",
         tracking="universal", timezone="UTC", accounts=("binance-main",),
         generated_at=datetime(2025, 1, 1, tzinfo=UTC), version="bench")
-    result = TaxResult(disposals=tuple(synthetic_disposals(disposals)), income=(), holdings=(),
-                       problems=tuple(synthetic_problems(problems)))
-    return build_report_model(result, ctx)
+
+
+def model_of(disposals: int, problems: int = 0) -> ReportModel:
+    return build_report_model(result_of(disposals, problems), context())
+
+
+def pdf(model: ReportModel, out: Path, *, detail: bool = True, audit: bool = False) -> None:
+    """The PDF as ``taxsync report`` writes it (through the writer registry, the collector paused)."""
+    options = replace(model.context, detail=detail, audit=audit)
+    write_report(replace(model, context=options), out, ["pdf"])
 
 
 def main() -> None:
@@ -93,16 +103,25 @@ def main() -> None:
     parser.add_argument("--problems", type=int, default=2_800, help="problems in the problems-only PDF")
     args = parser.parse_args()
 
-    detail = timed(f"build model, {args.detail:,} disposals", lambda: model_of(args.detail))
-    timed(f"PDF full detail, {args.detail:,} disposals", lambda: render_pdf(detail))
-    timed(f"PDF summary, {args.detail:,} disposals", lambda: render_pdf(detail, detail=False))
-    problems = timed(f"build model, {args.problems:,} problems", lambda: model_of(10, args.problems))
-    timed(f"PDF, {args.problems:,} problems", lambda: render_pdf(problems))
-    big = timed(f"build model, {args.big:,} disposals", lambda: model_of(args.big))
-    timed(f"PDF summary, {args.big:,} disposals", lambda: render_pdf(big, detail=False))
-    with tempfile.TemporaryDirectory() as out:
-        timed(f"CSV, {args.big:,} disposals", lambda: write_csv(big, Path(out)))
-        timed(f"JSON, {args.big:,} disposals", lambda: write_json(big, Path(out)))
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        timed("PDF of 10 disposals (loads WeasyPrint and fonts)", lambda: pdf(model_of(10), out))
+        detail = timed(f"build model, {args.detail:,} disposals", lambda: model_of(args.detail))
+        timed(f"PDF full detail, {args.detail:,} disposals (target 10 s)", lambda: pdf(detail, out))
+        timed(f"PDF full detail and --audit, {args.detail:,} disposals", lambda: pdf(detail, out, audit=True))
+        timed(f"PDF summary, {args.detail:,} disposals", lambda: pdf(detail, out, detail=False))
+        problems = timed(f"build model, {args.problems:,} problems", lambda: model_of(10, args.problems))
+        timed(f"PDF, {args.problems:,} problems", lambda: pdf(problems, out))
+        result = result_of(args.big)
+        began = time.perf_counter()
+        big = timed(f"build model, {args.big:,} disposals", lambda: build_report_model(result, context()))
+        built = time.perf_counter()
+        timed(f"CSV, {args.big:,} disposals", lambda: write_report(big, out, ["csv"]))
+        timed(f"JSON, {args.big:,} disposals", lambda: write_report(big, out, ["json"]))
+        ended = time.perf_counter()
+        print(f"{'CSV + JSON (target 15 s)':<52} {ended - built:8.2f} s  {args.big / (ended - built):,.0f} disposals/s")
+        print(f"{'model + CSV + JSON':<52} {ended - began:8.2f} s")
+        timed(f"PDF summary, {args.big:,} disposals (target 2 s)", lambda: pdf(big, out, detail=False))
 
 
 if __name__ == "__main__":

@@ -58,6 +58,28 @@ def store_in_keyring(workspace_id: str, account: str, values: Mapping[str, str |
             backend.set_password(KEYRING_SERVICE, keyring_user(workspace_id, account, field), value)
 
 
+def replace_in_keyring(workspace_id: str, account: str, values: Mapping[str, str | None]) -> None:
+    """Put a new key in place of the old one (fields without a value are deleted); if the keyring fails midway,
+    the old values are put back, so an account never ends up with half of each key."""
+    backend = usable_keyring()
+    users = {f: keyring_user(workspace_id, account, f) for f in FIELDS}
+    previous = {f: backend.get_password(KEYRING_SERVICE, user) for f, user in users.items()}
+
+    def write(state: Mapping[str, str | None]) -> None:
+        for field, user in users.items():
+            if state.get(field):
+                backend.set_password(KEYRING_SERVICE, user, str(state[field]))
+            else:
+                with contextlib.suppress(keyring.errors.PasswordDeleteError):
+                    backend.delete_password(KEYRING_SERVICE, user)
+
+    try:
+        write(values)
+    except Exception:
+        write(previous)
+        raise
+
+
 def delete_from_keyring(workspace_id: str, account: str) -> None:
     backend = usable_keyring()
     for field in FIELDS:

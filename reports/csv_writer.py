@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
-from reports.files import base_name, write_atomic
-from reports.formatting import cents_text, iso_date, month_first_date, plain
+from reports.files import atomic_file, base_name
+from reports.formatting import cents_text, display_cents, iso_date, month_first_date, plain
 from reports.model import ReportModel
 from reports.safe import neutralise, safe_row
 from taxsync.tax.records import Term
@@ -61,13 +61,15 @@ TERM_LABELS = {Term.SHORT: "Short-term", Term.LONG: "Long-term"}
 
 def render_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     """A CSV document of ``header`` and ``rows``, every cell neutralised, as UTF-8 bytes."""
-    return _render_safe(header, (safe_row(row) for row in rows))
+    buffer = io.BytesIO()
+    _write_safe(buffer, header, (safe_row(row) for row in rows))
+    return buffer.getvalue()
 
 
-def form8949_rows(model: ReportModel) -> list[list[str]]:
+def form8949_rows(model: ReportModel) -> Iterator[list[str]]:
     """One line per disposal, Part I (short-term) first, then Part II (long-term); every cell neutralised."""
-    text, day, cents = cache(neutralise), cache(month_first_date), _cents  # few distinct values, many rows
-    return [
+    text, day, cents = cache(neutralise), cache(month_first_date), display_cents  # few distinct values, many rows
+    return (
         [
             neutralise(f"{plain(d.amount)} {d.asset}"),
             day(d.acquired) if d.acquired is not None else row.acquired_text.upper(),
@@ -84,7 +86,7 @@ def form8949_rows(model: ReportModel) -> list[list[str]]:
         for part in (model.short_term, model.long_term)
         for row in part.rows
         for d in (row.record,)
-    ]
+    )
 
 
 def income_rows(model: ReportModel) -> list[list[str]]:
@@ -108,12 +110,12 @@ def holdings_rows(model: ReportModel) -> list[list[str]]:
     ]
 
 
-def audit_trail_rows(model: ReportModel) -> list[list[str]]:
+def audit_trail_rows(model: ReportModel) -> Iterator[list[str]]:
     """One line per disposal and lot consumed, disposals in Form 8949 order; an unknown acquisition has an empty
     lot reference and date."""
-    disposals = [row for part in (model.short_term, model.long_term) for row in part.rows]
+    disposals = (row for part in (model.short_term, model.long_term) for row in part.rows)
     text, day = cache(neutralise), cache(iso_date)
-    return [
+    return (
         [
             str(line),
             ref,
@@ -128,32 +130,32 @@ def audit_trail_rows(model: ReportModel) -> list[list[str]]:
         for line, row in enumerate(disposals, start=1)
         for ref, asset, disposed in ((neutralise(row.record.ref), text(row.record.asset), day(row.record.disposed)),)
         for lot in row.lots
-    ]
+    )
 
 
 def write_csv(model: ReportModel, out_dir: Path) -> list[Path]:
-    """Write the Form 8949, income, holdings and audit-trail CSV files into ``out_dir``."""
+    """Write the Form 8949, income, holdings and audit-trail CSV files into ``out_dir``, row by row."""
     base = base_name(model.context)
-    written = [
-        write_atomic(out_dir / f"{base}-form8949.csv", _render_safe(FORM8949_HEADER, form8949_rows(model))),
-        write_atomic(out_dir / f"{base}-income.csv", render_csv(INCOME_HEADER, income_rows(model))),
-        write_atomic(out_dir / f"{base}-holdings.csv", render_csv(HOLDINGS_HEADER, holdings_rows(model))),
-        write_atomic(out_dir / f"{base}-audit-trail.csv", _render_safe(AUDIT_TRAIL_HEADER, audit_trail_rows(model))),
-    ]
+    files = (
+        ("form8949", FORM8949_HEADER, form8949_rows(model)),
+        ("income", INCOME_HEADER, map(safe_row, income_rows(model))),
+        ("holdings", HOLDINGS_HEADER, map(safe_row, holdings_rows(model))),
+        ("audit-trail", AUDIT_TRAIL_HEADER, audit_trail_rows(model)),
+    )
+    written = []
+    for suffix, header, rows in files:
+        with atomic_file(out_dir / f"{base}-{suffix}.csv") as handle:
+            _write_safe(handle, header, rows)
+        written.append(out_dir / f"{base}-{suffix}.csv")
     return written
 
 
-def _render_safe(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    """A CSV document of ``header`` and ``rows`` whose cells are already neutralised, as UTF-8 bytes."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
+def _write_safe(handle: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Write a CSV document of ``header`` and ``rows``, whose cells are already neutralised, as UTF-8 to
+    ``handle``, as the rows come (a buffered text layer over the binary file)."""
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="", write_through=False)
+    writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(safe_row(header))
     writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
-
-
-def _cents(value: Decimal) -> str:
-    """``cents_text`` of a display figure of the model, which is rounded to cents already: written as it is
-    unless it is not (more or fewer than two decimals, or a negative zero)."""
-    text = format(value, "f")
-    return text if text[-3:-2] == "." and text != "-0.00" else cents_text(value)
+    text.flush()
+    text.detach()  # the caller owns (and closes) the binary file

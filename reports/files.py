@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from reports.model import ReportContext
 
@@ -26,10 +28,19 @@ def base_name(ctx: ReportContext) -> str:
 
 def write_atomic(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` all at once: temporary file beside it, fsync, then rename."""
+    with atomic_file(path) as handle:
+        handle.write(data)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` in pieces (a million rows need not be one string first): it is a temporary
+    file beside ``path`` until the block ends, then flushed to disk and renamed; on any error it is removed."""
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_name, path)
@@ -37,4 +48,3 @@ def write_atomic(path: Path, data: bytes) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-    return path

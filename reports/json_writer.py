@@ -13,24 +13,30 @@ several times slower when it indents, and a year can have a million disposals.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
-from decimal import Decimal
 from functools import cache
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
-from reports.files import base_name, write_atomic
-from reports.formatting import cents_text, iso_date, plain, utc_ms_text
+from reports.files import atomic_file, base_name
+from reports.formatting import cents_text, display_cents, iso_date, plain, utc_ms_text
 from reports.model import ColumnTotals, DisposalRow, HoldingRow, ReportModel
 from taxsync.integrity import IntegrityReport
 from taxsync.tax.records import LotMatch
 from taxsync.types import TimestampMs
 
+BLOCK = 10_000  # disposal lines joined and written at a time
+
 
 def render_json(model: ReportModel) -> str:
     """The report as a JSON document (UTF-8 text, two-space indent, trailing newline)."""
+    return "".join(json_pieces(model))
+
+
+def json_pieces(model: ReportModel) -> Iterator[str]:
+    """The JSON document in pieces, to write as they come: the disposals in blocks of ``BLOCK`` lines."""
     ctx = model.context
     totals = model.totals
     document: dict[str, Any] = {
@@ -96,19 +102,26 @@ def render_json(model: ReportModel) -> str:
     }
     text = json.dumps(document, indent=2, ensure_ascii=False)
     if not model.disposals:
-        return text + "\n"
-    day = cache(iso_date)  # a year has 366 days and may have a million disposals
-    lines = ",\n    ".join([_disposal_line(row, day) for row in model.disposals])
+        yield text + "\n"
+        return
     # The only key at two spaces of indent named "disposals" is the top-level one; keys inside strings are escaped.
     head, tail = text.split('\n  "disposals": [],', 1)
-    return f'{head}\n  "disposals": [\n    {lines}\n  ],{tail}\n'
-
+    yield f'{head}\n  "disposals": [\n    '
+    # A year has 366 days, a few assets, accounts and rules, and may have a million disposals.
+    day, quoted, rows = cache(iso_date), cache(encode_basestring), model.disposals
+    for start in range(0, len(rows), BLOCK):
+        lines = ",\n    ".join([_disposal_line(row, day, quoted) for row in rows[start:start + BLOCK]])
+        yield lines if start + BLOCK >= len(rows) else lines + ",\n    "
+    yield f"\n  ],{tail}\n"
 
 
 def write_json(model: ReportModel, out_dir: Path) -> list[Path]:
     """Write ``<base>.json`` into ``out_dir``."""
     path = out_dir / f"{base_name(model.context)}.json"
-    return [write_atomic(path, render_json(model).encode("utf-8"))]
+    with atomic_file(path) as handle:
+        for piece in json_pieces(model):
+            handle.write(piece.encode("utf-8"))
+    return [path]
 
 
 def _holding(row: HoldingRow) -> dict[str, Any]:
@@ -118,7 +131,7 @@ def _holding(row: HoldingRow) -> dict[str, Any]:
 
 def _disposal(row: DisposalRow) -> dict[str, Any]:
     d = row.record
-    cents = _cents
+    cents = display_cents
     return {
         "asset": d.asset,
         "amount": plain(d.amount),
@@ -144,29 +157,36 @@ def _disposal(row: DisposalRow) -> dict[str, Any]:
     }
 
 
-def _disposal_line(row: DisposalRow, day: Callable[[date], str]) -> str:
+def _disposal_line(row: DisposalRow, day: Callable[[date], str], text: Callable[[str], str]) -> str:
     """``_disposal(row)`` as one line of JSON text, written directly: text fields go through the JSON string
-    encoder, figures and dates (digits, dot, minus) are quoted as they are."""
-    d, q, cents = row.record, encode_basestring, _cents
+    encoder (``text`` for those with few distinct values, remembered), figures and dates (digits, dot, minus)
+    are quoted as they are. A disposal of one whole lot shares its amount and cost text with the lot."""
+    d, q, cents = row.record, encode_basestring, display_cents
     acquired = f'"{day(d.acquired)}"' if d.acquired is not None else q(row.acquired_text)
-    lots = ", ".join([_lot_line(lot, day) for lot in row.lots])
+    amount, cost = plain(d.amount), plain(d.cost)
+    lots = row.lots
+    if len(lots) == 1 and lots[0].amount == d.amount and lots[0].cost == d.cost:
+        lot_lines = _lot_line(lots[0], day, text, amount, cost)
+    else:
+        lot_lines = ", ".join([_lot_line(lot, day, text, plain(lot.amount), plain(lot.cost)) for lot in lots])
     return (
-        f'{{"asset": {q(d.asset)}, "amount": "{plain(d.amount)}", "acquired": {acquired}, '
-        f'"disposed": "{day(d.disposed)}", "proceeds": "{plain(d.proceeds)}", "cost": "{plain(d.cost)}", '
+        f'{{"asset": {text(d.asset)}, "amount": "{amount}", "acquired": {acquired}, '
+        f'"disposed": "{day(d.disposed)}", "proceeds": "{plain(d.proceeds)}", "cost": "{cost}", '
         f'"gain": "{plain(row.exact_gain)}", "adjustment": "{plain(d.adjustment)}", '
-        f'"adjustment_code": {q(d.adjustment_code)}, "term": {q(str(d.term))}, "rule": {q(d.rule)}, '
-        f'"account": {q(d.account)}, "ref": {q(d.ref)}, "no_basis": "{plain(d.no_basis)}", "lots": [{lots}], '
+        f'"adjustment_code": {text(d.adjustment_code)}, "term": {text(d.term)}, "rule": {text(d.rule)}, '
+        f'"account": {text(d.account)}, "ref": {q(d.ref)}, "no_basis": "{plain(d.no_basis)}", '
+        f'"lots": [{lot_lines}], '
         f'"display": {{"proceeds": "{cents(row.proceeds)}", "cost": "{cents(row.cost)}", '
         f'"gain": "{cents(row.gain)}", "adjustment": "{cents(row.adjustment)}"}}}}'
     )
 
 
-def _lot_line(lot: LotMatch, day: Callable[[date], str]) -> str:
+def _lot_line(lot: LotMatch, day: Callable[[date], str], text: Callable[[str], str], amount: str, cost: str) -> str:
     acquired = "null" if lot.acquired is None else f'"{utc_ms_text(lot.acquired)}"'
     acquired_date = "null" if lot.acquired_date is None else f'"{day(lot.acquired_date)}"'
     return (
         f'{{"lot_ref": {encode_basestring(lot.lot_ref)}, "acquired": {acquired}, "acquired_date": {acquired_date}, '
-        f'"amount": "{plain(lot.amount)}", "cost": "{plain(lot.cost)}", "account": {encode_basestring(lot.account)}, '
+        f'"amount": "{amount}", "cost": "{cost}", "account": {text(lot.account)}, '
         f'"unknown_cost": "{plain(lot.unknown)}"}}'
     )
 
@@ -183,12 +203,6 @@ def _lot(lot: LotMatch) -> dict[str, Any]:
         "unknown_cost": plain(lot.unknown),
     }
 
-
-def _cents(value: Decimal) -> str:
-    """``cents_text`` of a display figure of the model, which is rounded to cents already: written as it is
-    unless it is not (more or fewer than two decimals, or a negative zero)."""
-    text = format(value, "f")
-    return text if text[-3:-2] == "." and text != "-0.00" else cents_text(value)
 
 
 def _integrity(report: IntegrityReport | None) -> dict[str, Any] | None:

@@ -55,8 +55,9 @@ def make_url_fetcher(root: Path) -> Any:
     return TemplatesOnlyFetcher(fail_on_errors=True)
 
 
-def render_pdf(model: ReportModel, *, detail: bool = True) -> bytes:
-    """The report as PDF bytes; without ``detail`` the summary report (Form 8949 totals, no lines)."""
+def render_pdf(model: ReportModel, *, detail: bool | None = None) -> bytes:
+    """The report as PDF bytes; without ``detail`` (default: the context's) the summary report (totals of the
+    capital gains detail, no lines)."""
     from weasyprint import HTML  # imported here: loading WeasyPrint is slow and only the PDF needs it
     from weasyprint.urls import FatalURLFetchingError
 
@@ -73,8 +74,9 @@ def render_pdf(model: ReportModel, *, detail: bool = True) -> bytes:
         raise refused or ResourceRefused(f"the PDF renderer refused a resource: {error}") from error
 
 
-def write_pdf(model: ReportModel, out_dir: Path, *, detail: bool = True) -> list[Path]:
-    """Write ``<base>.pdf`` into ``out_dir`` (the summary report, without Form 8949 lines, when not ``detail``)."""
+def write_pdf(model: ReportModel, out_dir: Path, *, detail: bool | None = None) -> list[Path]:
+    """Write ``<base>.pdf`` into ``out_dir`` (the summary report, without the lines of the capital gains detail,
+    when not ``detail``; default: the context's)."""
     path = out_dir / f"{base_name(model.context)}.pdf"
     return [write_atomic(path, render_pdf(model, detail=detail))]
 

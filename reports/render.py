@@ -17,20 +17,16 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reports.charts import bar_chart, holdings_by_asset, monthly_gains
 from reports.formatting import form_date, iso_date, money_display, plain, timestamp_text
-from reports.model import ReportModel
+from reports.layouts import LAYOUTS, layout_for, part_title
+from reports.model import FormPart, ReportModel
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.resources import templates_dir
-from taxsync.tax.records import Term
 from taxsync.types import to_datetime
 
 Medium = Literal["html", "pdf"]
 
 # Paper follows local custom: Letter where the tax forms are printed on Letter, A4 elsewhere.
 LETTER_JURISDICTIONS = frozenset({"us", "ca"})
-PART_TITLES = {
-    Term.SHORT: ("Part I", "Short-term"),
-    Term.LONG: ("Part II", "Long-term"),
-}
 
 # Form 8949 lines per text block in the PDF and HTML (templates/_gains.html.j2): WeasyPrint's cost per line grows
 # with the length of its block, and a block per line costs a box each; ten is about the fastest.
@@ -98,9 +94,11 @@ def environment(jurisdiction: str) -> Environment:
     return env
 
 
-def render_document(model: ReportModel, medium: Medium, *, detail: bool = True) -> str:
-    """The whole report as one HTML document with its CSS inlined; without ``detail``, Form 8949 shows only
-    the totals of each part (the summary report, quick at any size)."""
+def render_document(model: ReportModel, medium: Medium, *, detail: bool | None = None,
+                    audit: bool | None = None) -> str:
+    """The whole report as one HTML document with its CSS inlined. Without ``detail`` (default: the context's),
+    the capital gains show only the totals of each part (the summary report, quick at any size); with ``audit``
+    (default: the context's) the lot-matching section follows the gains."""
     ctx = model.context
     template = environment(ctx.jurisdiction).get_template("report.html.j2")
     return template.render(
@@ -108,11 +106,26 @@ def render_document(model: ReportModel, medium: Medium, *, detail: bool = True) 
         ctx=ctx,
         medium=medium,
         page_size=page_size(ctx.jurisdiction),
-        parts=[(PART_TITLES[part.term], part) for part in (model.short_term, model.long_term)],
-        detail=detail,
+        layout=layout_for(ctx.jurisdiction),
+        parts=gains_parts(model),
+        detail=ctx.detail if detail is None else detail,
+        audit=ctx.audit if audit is None else audit,
         chunk_rows=CHUNK_ROWS,
         problem_groups=group_problems(model.problems),
     )
+
+
+def gains_parts(model: ReportModel) -> list[tuple[str, FormPart]]:
+    """The parts of the capital gains detail with their titles, in the jurisdiction's layout (a part the layout
+    does not name is shown all the same, if it has rows, under its generic title)."""
+    ctx = model.context
+    named = layout_for(ctx.jurisdiction).parts
+    return [
+        (part_title(ctx.jurisdiction, part.term, ctx.period_end.year) if part.term in named
+         else LAYOUTS["generic"].parts[part.term], part)
+        for part in (model.short_term, model.long_term)
+        if part.term in named or part.rows
+    ]
 
 
 def _words(code: str) -> str:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_TRIGGERS = frozenset("=+-@\t\r\n")  # first characters that make a cell a formula
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def neutralise(cell: str) -> str:
     """``cell`` as it is, or with a ``'`` prefix when a spreadsheet could read it as a formula."""
-    if cell.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(cell):
+    if cell[:1] in FORMULA_TRIGGERS and not _PLAIN_NUMBER.fullmatch(cell):
         return "'" + cell
     return cell
 

@@ -16,6 +16,7 @@ from reports.json_writer import write_json
 from reports.model import ReportModel
 from reports.pdf_writer import write_pdf
 from reports.tax_software import write_form8949_boxes, write_taxact, write_turbotax
+from taxsync.perf import collector_paused
 
 Writer = Callable[[ReportModel, Path], list[Path]]
 
@@ -45,6 +46,7 @@ def write_report(model: ReportModel, out_dir: Path, formats: Iterable[str]) -> l
         raise ValueError(f"unknown report format {', '.join(map(repr, unknown))}; choose from {known}")
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name in wanted:
-        written.extend(WRITERS[name](model, out_dir))
+    with collector_paused():  # a million rows of short-lived, acyclic strings and lists
+        for name in wanted:
+            written.extend(WRITERS[name](model, out_dir))
     return written

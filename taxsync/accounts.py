@@ -7,6 +7,7 @@ failing account never stops the others, and every error message is redacted of s
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 from importer import credentials
 from importer.adapters import adapter_for
 from importer.exchanges import known_exchange, make_exchange
-from importer.permissions import check_key, enforce
+from importer.key_facts import fetch_key_facts
+from importer.permissions import enforce, permissions_of
 from importer.store import now_ms
 from importer.sync import AccountResult, Progress, SyncContext, run_adapter
 from taxsync.db import Account, RawRecord, SyncState
@@ -33,6 +35,7 @@ from taxsync.runs import record_imports
 from taxsync.workspace import Workspace
 
 DEFAULT_SINCE = date(2017, 7, 1)  # before the oldest exchange history most users can have
+DEFAULT_SINCE_MS = 1_498_867_200_000  # DEFAULT_SINCE at 00:00 UTC
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ def add_account(ws: Workspace, name: str, *, exchange: str, api_key_env: str | N
         "keyring": keyring_values is not None, "api_key_env": api_key_env, "secret_env": secret_env,
         "password_env": password_env, "api_url": api_url, "sandbox": sandbox,
         "allow_trading_key": allow_trading_key, "since": (since or DEFAULT_SINCE).isoformat(),
+        "key_since": now_ms(),
     }
     with Session(ws.engine) as session, session.begin():
         if session.scalar(select(Account).where(Account.name == name)):
@@ -80,13 +84,69 @@ def list_accounts(ws: Workspace) -> list[AccountInfo]:
                 for a in session.scalars(select(Account).order_by(Account.name))]
 
 
-def remove_account(ws: Workspace, name: str) -> None:
-    """Delete an account with everything imported for it, and its secrets in the keyring."""
+def remove_account(ws: Workspace, name: str) -> bool:
+    """Delete an account with everything imported for it, and its secrets in the keyring (True if it had some
+    there). The keyring is cleared last, inside the database transaction: if it fails, nothing is removed."""
     with Session(ws.engine) as session, session.begin():
         account = _account(session, name)
-        if json.loads(account.options).get("keyring"):
-            credentials.delete_from_keyring(str(ws.home), name)
+        in_keyring = bool(json.loads(account.options).get("keyring"))
         session.execute(delete(Account).where(Account.id == account.id))
+        session.flush()
+        if in_keyring:
+            credentials.delete_from_keyring(str(ws.home), name)
+        return in_keyring
+
+
+def rotate_key(ws: Workspace, name: str, *, api_key_env: str | None = None, secret_env: str | None = None,
+               password_env: str | None = None, keyring_values: dict[str, str | None] | None = None,
+               allow_trading_key: bool | None = None) -> str:
+    """Replace an account's API key in place: the new key is checked with its exchange first (a key that can
+    withdraw, or trade unless allowed, is refused and nothing changes); history and sync state are kept.
+
+    Without new variable names or keyring values, the account's current environment variables are read again
+    (their values changed). Returns the permission verdict of the new key."""
+    with Session(ws.engine) as session:
+        account = _account(session, name)
+    if account.kind != "exchange":
+        raise UsageError(f"account '{name}' is a file account: it has no API key")
+    old = json.loads(account.options)
+    if (api_key_env is None) != (secret_env is None):
+        raise UsageError("give both --api-key-env VAR and --secret-env VAR (or --keyring)")
+    new = {k: v for k, v in old.items() if k not in ("keyring", "api_key_env", "secret_env", "password_env")}
+    if keyring_values is not None:
+        new["keyring"] = True
+        creds = credentials.Credentials(keyring_values.get("api_key") or "", keyring_values.get("secret") or "",
+                                        keyring_values.get("password"))
+        if not creds.api_key or not creds.secret:
+            raise UsageError("the new API key and secret must not be empty")
+    else:
+        if api_key_env is None and old.get("keyring"):
+            raise UsageError(f"account '{name}' keeps its key in the OS keyring: give --keyring to enter the new "
+                             "one, or --api-key-env VAR --secret-env VAR")
+        names = {"api_key_env": api_key_env or old.get("api_key_env"),
+                 "secret_env": secret_env or old.get("secret_env"),
+                 "password_env": password_env or (None if api_key_env else old.get("password_env"))}
+        new.update({k: v for k, v in names.items() if v})
+        creds = credentials.resolve(new, workspace_id=str(ws.home), account=name)
+    if allow_trading_key is not None:
+        new["allow_trading_key"] = allow_trading_key
+    new = {k: v for k, v in new.items() if v not in (None, False)}
+    exchange = make_exchange(account.exchange or "", creds, api_url=new.get("api_url"),
+                             sandbox=bool(new.get("sandbox")))
+    try:
+        verdict, checked = _vet_key(name, account.exchange or "", exchange, new)
+    except ccxt.BaseError as error:
+        raise ConfigError(f"{name}: the new key could not be checked, nothing was changed: "
+                          f"{error_message(error, creds.values())}") from None
+    new.update(checked, key_since=checked["key_checked_at"])
+    with Session(ws.engine) as session, session.begin():
+        session.get_one(Account, account.id).options = json.dumps(new)
+        session.flush()
+        if keyring_values is not None:
+            credentials.replace_in_keyring(str(ws.home), name, keyring_values)
+    if old.get("keyring") and keyring_values is None:  # the key moved to environment variables
+        credentials.delete_from_keyring(str(ws.home), name)
+    return verdict
 
 
 def _account(session: Session, name: str) -> Account:
@@ -96,7 +156,7 @@ def _account(session: Session, name: str) -> Account:
     return account
 
 
-def _exchange_for(ws: Workspace, account: Account) -> tuple[Any, credentials.Credentials]:
+def connect(ws: Workspace, account: Account) -> tuple[Any, credentials.Credentials]:
     options = json.loads(account.options)
     creds = credentials.resolve(options, workspace_id=str(ws.home), account=account.name)
     exchange = make_exchange(account.exchange or "", creds, api_url=options.get("api_url"),
@@ -107,16 +167,34 @@ def _exchange_for(ws: Workspace, account: Account) -> tuple[Any, credentials.Cre
 def _check(ws: Workspace, account: Account, exchange: Any, call: Callable[..., Any] | None = None) -> str:
     """Ask the exchange what the key may do and refuse unsafe keys; remember that it was checked.
     ``call`` wraps the request (the sync's retrying caller during an import)."""
-    options = json.loads(account.options)
-    permissions = (call or (lambda f, *a: f(*a)))(check_key, account.exchange or "", exchange)
-    verdict = enforce(account.name, permissions, allow_trading=bool(options.get("allow_trading_key")))
-    options["key_checked_at"] = now_ms()
-    with Session(ws.engine) as session, session.begin():
-        session.get_one(Account, account.id).options = json.dumps(options)
+    verdict, changes = _vet_key(account.name, account.exchange or "", exchange, json.loads(account.options), call)
+    _update_options(ws, account.id, **changes)
     return verdict
 
 
-def _message(error: Exception, secrets: Sequence[str]) -> str:
+def _vet_key(name: str, exchange_id: str, exchange: Any, options: dict[str, Any],
+             call: Callable[..., Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """Refuse a key that may withdraw (or trade, unless allowed), or that belongs to another exchange account
+    than the one the history came from (compared by a hash of the owner id the exchange reports); returns the
+    verdict and the options to remember."""
+    facts = (call or (lambda f, *a: f(*a)))(fetch_key_facts, exchange_id, exchange)
+    verdict = enforce(name, None if facts is None else permissions_of(facts),
+                      allow_trading=bool(options.get("allow_trading_key")))
+    owner = hashlib.sha256(facts.owner.encode()).hexdigest()[:16] if facts and facts.owner else None
+    if owner and options.get("key_owner") not in (None, owner):
+        raise ConfigError(f"{name}: this key belongs to another {exchange_id} account than the one whose history "
+                          "taxsync has imported; add it as a new account with `taxsync account add`")
+    return verdict, {"key_checked_at": now_ms(), **({"key_owner": owner} if owner else {})}
+
+
+def _update_options(ws: Workspace, account_id: int, **changes: Any) -> None:
+    """Merge ``changes`` into the account's stored options (read afresh, so other changes are kept)."""
+    with Session(ws.engine) as session, session.begin():
+        row = session.get_one(Account, account_id)
+        row.options = json.dumps({**json.loads(row.options), **changes})
+
+
+def error_message(error: Exception, secrets: Sequence[str]) -> str:
     if isinstance(error, ccxt.AuthenticationError):
         text = f"the exchange refused the API key ({type(error).__name__}): check the key and its permissions"
     elif isinstance(error, ccxt.BaseError):
@@ -129,18 +207,18 @@ def _message(error: Exception, secrets: Sequence[str]) -> str:
 def check_accounts(ws: Workspace, names: Sequence[str] = ()) -> list[tuple[str, str | None, str | None]]:
     """(account, verdict, error) for each exchange account asked for (all by default)."""
     results = []
-    for account in _exchange_accounts(ws, names):
+    for account in exchange_accounts(ws, names):
         secrets: tuple[str, ...] = ()
         try:
-            exchange, creds = _exchange_for(ws, account)
+            exchange, creds = connect(ws, account)
             secrets = creds.values()
             results.append((account.name, _check(ws, account, exchange), None))
         except (TaxsyncError, ccxt.BaseError) as error:
-            results.append((account.name, None, _message(error, secrets)))
+            results.append((account.name, None, error_message(error, secrets)))
     return results
 
 
-def _exchange_accounts(ws: Workspace, names: Sequence[str]) -> list[Account]:
+def exchange_accounts(ws: Workspace, names: Sequence[str]) -> list[Account]:
     with Session(ws.engine) as session:
         if names:
             return [_account(session, n) for n in names]
@@ -154,7 +232,7 @@ def _sync_one(ws: Workspace, account: Account, since: date | None, full: bool, p
     try:
         if account.kind != "exchange":
             raise UsageError(f"account '{account.name}' is a file account: use `taxsync import-file`")
-        exchange, creds = _exchange_for(ws, account)
+        exchange, creds = connect(ws, account)
         secrets = creds.values()
         options = json.loads(account.options)
         start = since or date.fromisoformat(options.get("since", DEFAULT_SINCE.isoformat()))
@@ -168,8 +246,9 @@ def _sync_one(ws: Workspace, account: Account, since: date | None, full: bool, p
         finally:
             result.requests, result.notes = ctx.requests, result.notes + ctx.notes
         result.transactions = _refresh_ledger(ws, account.id)
+        _update_options(ws, account.id, last_synced_at=now_ms())  # for `account audit`: is the key still used?
     except (TaxsyncError, ccxt.BaseError) as error:
-        result.error = _message(error, secrets)
+        result.error = error_message(error, secrets)
         result.config_error = isinstance(error, (ConfigError, UsageError, ccxt.AuthenticationError))
     return result
 
@@ -195,7 +274,7 @@ def import_accounts(ws: Workspace, names: Sequence[str] = (), *, since: date | N
     """Sync the named exchange accounts (all by default) concurrently; never raises for one account's failure.
     Holds the workspace lock (waiting up to ``lock_wait`` seconds for another run) and records each account's
     outcome for ``taxsync status``."""
-    accounts = _exchange_accounts(ws, names)
+    accounts = exchange_accounts(ws, names)
     if not accounts:
         raise ConfigError("no exchange accounts: add one with `taxsync account add NAME --exchange ID ...`")
     with workspace_lock(ws.home, wait=lock_wait, command="taxsync import"):

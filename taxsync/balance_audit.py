@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import ccxt
 from sqlalchemy import select
@@ -24,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from importer import credentials
 from importer.adapters.common import balances_batch, held_totals
-from importer.exchanges import make_exchange
 from importer.sync import SyncContext
+from taxsync.accounts import connect
 from taxsync.db import Account, Leg, SyncState, Transaction
 from taxsync.errors import TaxsyncError
 from taxsync.ledger.records import Transaction as LedgerTransaction
@@ -176,11 +175,8 @@ def refresh_balances(ws: Workspace, names: Sequence[str] = (), *, retry_delay: f
     for account in accounts:
         secrets: tuple[str, ...] = ()
         try:
-            options: dict[str, Any] = json.loads(account.options)
-            creds = credentials.resolve(options, workspace_id=str(ws.home), account=account.name)
+            exchange, creds = connect(ws, account)
             secrets = creds.values()
-            exchange = make_exchange(account.exchange or "", creds, api_url=options.get("api_url"),
-                                     sandbox=bool(options.get("sandbox")))
             ctx = SyncContext(ws.engine, account.name, account.id, account.exchange or "", exchange, 0,
                               retry_delay=retry_delay, max_attempts=3)
             held = BALANCE_READERS.get(account.exchange or "", _fetch_balance)(ctx)

@@ -126,8 +126,11 @@ def report_cli(
                                                       "turbotax, taxact.")] = "pdf,csv,json",
     out_dir: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for the report files.")] = Path(
         "reports"),
-    summary: Annotated[bool, typer.Option("--summary", help="PDF with the Form 8949 totals but not its lines "
-                                                            "(quick for big years); other formats in full.")] = False,
+    summary: Annotated[bool, typer.Option("--summary", help="PDF and HTML with the totals of the capital gains "
+                                                            "detail but not its lines (quick for big years); other "
+                                                            "formats in full.")] = False,
+    audit: Annotated[bool, typer.Option("--audit", help="Add the lot-matching audit trail (which acquisitions "
+                                                        "each disposal used) to the PDF and HTML.")] = False,
     home: Home = None,
 ) -> None:
     """Write the tax report of one year.
@@ -135,7 +138,8 @@ def report_cli(
     Example: taxsync report --year 2024 --format pdf,csv,json --out ./reports
     """
     paths = service.build_report(open_workspace(home), year=year, jurisdiction=jurisdiction, method=method,
-                                 tracking=tracking, formats=_formats(fmt), out=out_dir, summary_only=summary)
+                                 tracking=tracking, formats=_formats(fmt), out=out_dir, summary_only=summary,
+                                 audit=audit)
     for path in paths:
         out.print(f"wrote {path}")
 

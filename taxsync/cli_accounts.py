@@ -13,7 +13,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from taxsync import accounts
+from taxsync import accounts, key_audit
 from taxsync.cli import AsJson, Home, app, err, handles_errors, out
 from taxsync.errors import ExitCode
 from taxsync.runs import import_exit_code
@@ -52,15 +52,7 @@ def account_add_cli(
     Example: taxsync account add binance-main --exchange binance --api-key-env BINANCE_KEY --secret-env BINANCE_SECRET
     """
     ws = open_workspace(home)
-    values = None
-    if use_keyring:
-        from importer.credentials import usable_keyring
-
-        usable_keyring()  # fail before prompting on a machine without one
-        values = {"api_key": typer.prompt("API key", hide_input=True),
-                  "secret": typer.prompt("API secret", hide_input=True),
-                  "password": typer.prompt("Passphrase (empty if none)", default="", hide_input=True,
-                                           show_default=False) or None}
+    values = _prompt_key() if use_keyring else None
     accounts.add_account(ws, name, exchange=exchange, api_key_env=api_key_env, secret_env=secret_env,
                          password_env=password_env, keyring_values=values, api_url=api_url, sandbox=sandbox,
                          allow_trading_key=allow_trading_key, since=_date(since, "--since"))
@@ -95,12 +87,13 @@ def account_list_cli(as_json: AsJson = False, home: Home = None) -> None:
 @account_app.command("remove")
 @handles_errors
 def account_remove_cli(name: Annotated[str, typer.Argument(help="Account to remove.")], home: Home = None) -> None:
-    """Remove an account, everything imported for it and its secrets in the keyring.
+    """Remove an account, everything imported for it and its secrets in the keyring. Delete (revoke) the key
+    on the exchange too.
 
     Example: taxsync account remove binance-old
     """
-    accounts.remove_account(open_workspace(home), name)
-    out.print(f"Removed account '{name}'")
+    in_keyring = accounts.remove_account(open_workspace(home), name)
+    out.print(f"Removed account '{name}'" + (" and its key in the OS keyring" if in_keyring else ""))
 
 
 @account_app.command("check")
@@ -120,6 +113,85 @@ def account_check_cli(names: Annotated[list[str] | None, typer.Argument(help="Ac
             out.print(verdict, highlight=False)
     if failed:
         raise typer.Exit(int(ExitCode.CONFIG))
+
+
+def _prompt_key() -> dict[str, str | None]:
+    from importer.credentials import usable_keyring
+
+    usable_keyring()  # fail before prompting on a machine without one
+    return {"api_key": typer.prompt("API key", hide_input=True),
+            "secret": typer.prompt("API secret", hide_input=True),
+            "password": typer.prompt("Passphrase (empty if none)", default="", hide_input=True,
+                                     show_default=False) or None}
+
+
+@account_app.command("rotate")
+@handles_errors
+def account_rotate_cli(
+    name: Annotated[str, typer.Argument(help="Account whose key to replace.")],
+    api_key_env: Annotated[str | None, typer.Option(help="Environment variable holding the new API key.")] = None,
+    secret_env: Annotated[str | None, typer.Option(help="Environment variable holding the new secret.")] = None,
+    password_env: Annotated[str | None, typer.Option(help="Environment variable holding the passphrase.")] = None,
+    use_keyring: Annotated[bool, typer.Option("--keyring", help="Keep the new key in the OS keyring (prompted).")
+                           ] = False,
+    allow_trading_key: Annotated[bool | None, typer.Option(
+        "--allow-trading-key/--read-only-key", help="Accept a key that can trade (default: as when added).")] = None,
+    home: Home = None,
+) -> None:
+    """Replace an account's API key in place: the new key is checked with the exchange first (a key that can
+    withdraw or transfer is refused and nothing changes); imported history and sync state are kept. Without
+    options the account's environment variables are read again; a keyring account is prompted for the new key.
+    Afterwards delete the old key on the exchange.
+
+    Example: taxsync account rotate binance-main --api-key-env BINANCE_KEY_2025 --secret-env BINANCE_SECRET_2025
+    """
+    ws = open_workspace(home)
+    prompt = use_keyring or (api_key_env is None and any(
+        a.name == name and a.options.get("keyring") for a in accounts.list_accounts(ws)))
+    verdict = accounts.rotate_key(ws, name, api_key_env=api_key_env, secret_env=secret_env,
+                                  password_env=password_env, keyring_values=_prompt_key() if prompt else None,
+                                  allow_trading_key=allow_trading_key)
+    out.print(f"{verdict}. Replaced the key of '{name}'; now delete the old key on the exchange.", highlight=False)
+
+
+@account_app.command("audit")
+@handles_errors
+def account_audit_cli(
+    names: Annotated[list[str] | None, typer.Argument(help="Accounts (default: all exchange accounts).")] = None,
+    max_age_days: Annotated[int | None, typer.Option(min=1, help="Warn about keys older than this many days "
+                                                     "(default: keys.max_age_days in taxsync.toml, 365).")] = None,
+    as_json: AsJson = False,
+    home: Home = None,
+) -> None:
+    """Review each account's API key as a security reviewer would: may it read, trade, withdraw, transfer; is it
+    restricted to IP addresses; how old is it, when does it expire; (Kraken) may it query the whole history;
+    has the account synced in the last 30 days. Each finding says what to change on the exchange, and says so
+    where the exchange cannot tell. Exits 3 if a key should be refused.
+
+    Example: taxsync account audit --max-age-days 180
+    """
+    ws = open_workspace(home)
+    now, policy = int(time.time() * 1000), key_audit.policy_for(ws, max_age_days)
+    states = key_audit.gather(ws, names or ())
+    findings = key_audit.audit(states, policy, now)
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(key_audit.as_json(states, findings, policy, now), indent=2) + "\n")
+    else:
+        _print_findings(states, findings)
+    if any(f.verdict == key_audit.Verdict.REFUSE for f in findings):
+        raise typer.Exit(int(ExitCode.CONFIG))
+
+
+def _print_findings(states: list[key_audit.KeyState], findings: list[key_audit.Finding]) -> None:
+    for state in states:
+        out.print(f"{state.account} ({state.exchange})", highlight=False, markup=False)
+        for f in (f for f in findings if f.account == state.account):
+            line = f"  {f.verdict.value.upper():8} {f.check}: {f.found}"  # says itself what the exchange cannot tell
+            out.print(line + (f". Change: {f.advice}" if f.advice else ""), highlight=False, markup=False)
+    counts = {v: sum(f.verdict.value == v for f in findings) for v in ("refuse", "warning", "ok")}
+    out.print(f"audit: {counts['refuse']} refuse, {counts['warning']} warning, {counts['ok']} ok", highlight=False)
 
 
 class _Feedback:

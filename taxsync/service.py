@@ -18,7 +18,6 @@ import taxsync
 from importer.files import FORMATS, read_file
 from importer.store import get_or_create_account, now_ms, store_raw_records
 from reports import ReportContext, build_report_model, write_report
-from reports.pdf_writer import write_pdf
 from taxsync.assets import FIAT
 from taxsync.balance_audit import balance_problems
 from taxsync.db import Account, RawRecord
@@ -129,14 +128,11 @@ def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None,
     events, price_problems = valued.events, valued.problems
     if end is not None:
         events = [event for event in events if event.timestamp < end]
-    result = compute(events, rules)
+    result = compute(events, rules, opening_at=day_start(opening, rules.zone) if opening is not None else None)
     problems: list[Problem] = [*ledger_problems, *decisions.problems, *link_issues, *price_problems,
                                *result.problems]
-    held: tuple[Holding, ...] = ()
-    if opening is not None:  # the same events booked up to the period's start: what was held when it began
-        start = day_start(opening, rules.zone)
-        held = compute([event for event in events if event.timestamp < start], rules).holdings
-    return Analysis(replace(result, problems=tuple(problems)), transactions, transfers, valued.prices, held)
+    return Analysis(replace(result, problems=tuple(problems)), transactions, transfers, valued.prices,
+                    result.opening)
 
 
 def _oracle(ws: Workspace, currency: str) -> Oracle:
@@ -193,10 +189,12 @@ def build_report(
     formats: Iterable[str] = ("pdf", "csv", "json"),
     out: Path = Path("reports"),
     summary_only: bool = False,
+    audit: bool = False,
 ) -> list[Path]:
     """Write the report for one tax year in the asked formats; returns the files written. ``summary_only``
-    makes the PDF the summary report (Form 8949 totals without its lines), quick at any size; the other
-    formats are written in full."""
+    makes the PDF and HTML the summary report (totals of the capital gains detail without its lines), quick at
+    any size; the other formats are written in full. ``audit`` adds the lot-matching section to the PDF and
+    HTML."""
     settings = _settings(ws, jurisdiction, method, tracking)
     rules = JURISDICTIONS[settings.jurisdiction]
     try:
@@ -224,16 +222,12 @@ def build_report(
         tax_year=rules.year_label(year_end), period_start=start, period_end=end, currency=settings.currency,
         method=settings.method, tracking=settings.tracking, timezone=settings.timezone, accounts=accounts,
         generated_at=datetime.now(UTC), version=taxsync.__version__, notes=methodology(settings, rules),
-        sources=sources,
+        sources=sources, detail=not summary_only, audit=audit,
     )
     model = build_report_model(result, context, integrity, analysis.prices, opening=analysis.opening)
     with owner_only():  # reports are the owner's only (0600 files, a new folder 0700)
         private_dir(out)
-        if not summary_only:
-            return write_report(model, out, formats)
-        wanted = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
-        paths = write_report(model, out, [f for f in wanted if f != "pdf"])
-        return [*paths, *write_pdf(model, out, detail=False)] if "pdf" in wanted else paths
+        return write_report(model, out, formats)
 
 
 def data_sources(session: Session) -> tuple[str, ...]:

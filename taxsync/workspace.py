@@ -39,6 +39,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     price_exchange: str = ""  # a ccxt exchange id whose public candles price accounts that have no exchange
     price_api_url: str = ""  # its base URL, when not the exchange's own
+    key_max_age_days: int = 365  # `taxsync account audit` warns about API keys older than this
 
     def check(self) -> Settings:
         """The settings themselves, or a ConfigError naming the first bad value."""
@@ -52,6 +53,9 @@ class Settings:
             raise ConfigError(f"'{self.currency}' is not a currency code such as USD")
         if self.price_exchange and not self.price_exchange.replace("_", "").isalnum():
             raise ConfigError(f"'{self.price_exchange}' is not an exchange id such as kraken")
+        if not 1 <= self.key_max_age_days <= 36500:
+            raise ConfigError(f"keys.max_age_days must be a number of days from 1 to 36500, "
+                              f"not {self.key_max_age_days}")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -113,6 +117,8 @@ def render_config(settings: Settings) -> str:
         "# taxsync contacts no other service.\n"
         f"exchange = {_toml_string(s.price_exchange)}\n"
         f"api_url = {_toml_string(s.price_api_url)}  # empty: the exchange's own address\n"
+        "\n[keys]\n"
+        f"max_age_days = {s.key_max_age_days}  # `taxsync account audit` warns about API keys older than this\n"
     )
 
 
@@ -158,7 +164,10 @@ def read_settings(home: Path) -> Settings:
         data = tomllib.loads(config.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{config}: not valid TOML: {error}") from None
-    database, prices = data.get("database", {}), data.get("prices", {})
+    database, prices, keys = data.get("database", {}), data.get("prices", {}), data.get("keys", {})
+    max_age = keys.get("max_age_days", 365)
+    if not isinstance(max_age, int) or isinstance(max_age, bool):
+        raise ConfigError(f"{config}: keys.max_age_days must be a whole number of days, not {max_age!r}")
     try:
         settings = Settings(
             name=str(data.get("name", home.name)),
@@ -170,6 +179,7 @@ def read_settings(home: Path) -> Settings:
             database_url=str(database.get("url", DEFAULT_DATABASE_URL)),
             price_exchange=str(prices.get("exchange", "")).strip().lower(),
             price_api_url=str(prices.get("api_url", "")).strip(),
+            key_max_age_days=max_age,
         )
     except KeyError as missing:
         raise ConfigError(f"{config}: the setting {missing} is missing") from None

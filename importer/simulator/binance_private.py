@@ -182,12 +182,13 @@ def withdraw_history(book: Book, params: Params, now_ms: int) -> list[dict[str, 
 def api_restrictions(key: SimKey) -> dict[str, object]:
     """GET /sapi/v1/account/apiRestrictions for the calling key."""
     out: dict[str, object] = {
-        "ipRestrict": key.ip_restrict, "createTime": key.created_ms, "enableReading": key.can_read,
+        "ipRestrict": key.ip_restrict or bool(key.ip_allowlist), "createTime": key.created_ms,
+        "enableReading": key.can_read,
         "enableWithdrawals": key.can_withdraw, "enableInternalTransfer": key.can_internal_transfer,
         "enableMargin": False, "enableFutures": False, "permitsUniversalTransfer": key.can_internal_transfer,
         "enableVanillaOptions": False, "enableFixApiTrade": False, "enableFixReadOnly": key.can_read,
         "enableSpotAndMarginTrading": key.can_trade, "enablePortfolioMarginTrading": False,
     }
-    if key.can_trade and not key.ip_restrict:
+    if key.can_trade and not (key.ip_restrict or key.ip_allowlist):
         out["tradingAuthorityExpirationTime"] = key.created_ms + TRADING_AUTHORITY_MS
     return out

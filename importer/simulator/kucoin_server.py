@@ -249,8 +249,9 @@ class KucoinSimulator(HttpSimulator):
         return out
 
     def api_key(self, key: SimKey) -> dict[str, Any]:
+        ips = ",".join(key.ip_allowlist) or ("127.0.0.1" if key.ip_restrict else "")
         return {"remark": key.name or "taxsync", "apiKey": key.api_key, "apiVersion": 3,
-                "permission": kucoin_permission(key), "ipWhitelist": "127.0.0.1" if key.ip_restrict else "",
+                "permission": kucoin_permission(key), "ipWhitelist": ips,
                 "createdAt": key.created_ms, "uid": 165111215, "isMaster": True}
 
 

@@ -43,11 +43,15 @@ RESTRICTIONS_PATH = "/sapi/v1/account/apiRestrictions"
 class SimKey:
     """An API key of the simulated account and what the exchange would report about it.
 
-    The Kraken dialect also reads the fields after ``created_ms`` (Binance ignores them) and needs a base64
-    ``secret``: ``kraken_permissions`` (None: derived from the ``can_*`` flags), ``name``, ``query_from_s`` /
-    ``query_to_s`` (unix seconds the key may see data from/to; 0 = unrestricted), ``valid_until_s`` (0 =
-    never expires), ``ip_allowlist`` (empty = any address) and ``nonce_window`` (Kraken's out-of-order
-    allowance; 0 = every nonce must exceed the previous one).
+    Each dialect reports these as its exchange does (``GET /sapi/v1/account/apiRestrictions``, Kraken
+    ``GetApiKeyInfo``, Coinbase ``key_permissions``, OKX ``account/config``, Bybit ``query-api``, KuCoin
+    ``user/api-key``). ``ip_allowlist`` (empty = any address) is enforced by Binance, Kraken, OKX and Bybit
+    (the request comes from 127.0.0.1); ``ip_restrict`` marks a key as restricted without a list (Binance
+    reports only the flag). Kraken also reads ``kraken_permissions`` (None: derived from the ``can_*``
+    flags), ``name``, ``query_from_s`` / ``query_to_s`` (unix seconds the key may see data from/to; 0 =
+    unrestricted), ``valid_until_s`` (0 = never expires; Bybit reports it as ``expiredAt`` too) and
+    ``nonce_window`` (Kraken's out-of-order allowance; 0 = every nonce must exceed the previous one), and
+    needs a base64 ``secret``.
     """
 
     api_key: str
@@ -256,12 +260,12 @@ class Simulator(HttpSimulator):
                    "Please use WebSocket Streams for live updates to avoid polling the API.")
             return _json(429, {"code": -1003, "msg": msg}, (*weight_headers, ("Retry-After", str(retry_after))))
         try:
-            key = self._authenticate(params, api_key, path) if signed else None
+            key = self._authenticate(params, api_key, path, client) if signed else None
             return _json(200, handler(self, params, key), weight_headers)
         except ApiError as err:
             return _json(err.status, err.body(), weight_headers)
 
-    def _authenticate(self, params: Params, api_key: str | None, path: str) -> SimKey:
+    def _authenticate(self, params: Params, api_key: str | None, path: str, client: str) -> SimKey:
         key = self._keys.get(api_key or "")
         if key is None:
             raise ApiError(401, -2014, "API-key format invalid.")
@@ -281,6 +285,8 @@ class Simulator(HttpSimulator):
             raise ApiError(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time.")
         if now - timestamp > recv_window:
             raise ApiError(400, -1021, "Timestamp for this request is outside of the recvWindow.")
+        if key.ip_allowlist and client not in key.ip_allowlist:  # Binance names the caller's address
+            raise ApiError(401, -2015, f"Invalid API-key, IP, or permissions for action, request ip: {client}")
         if not key.can_read and path != RESTRICTIONS_PATH:
             raise ApiError(401, -2015, "Invalid API-key, IP, or permissions for action.")
         return key

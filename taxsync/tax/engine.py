@@ -25,7 +25,7 @@ is paused while the acyclic records are built (bench/engine_million.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, localcontext
 from operator import attrgetter
@@ -454,17 +454,28 @@ HANDLERS: dict[EventKind, Callable[[_Books, Event], None]] = {
 }
 
 
-def compute(events: Iterable[Event], rules: Rules) -> TaxResult:
-    """Book ``events`` in time order (ties keep their given order) and return what was found."""
+def compute(events: Iterable[Event], rules: Rules, *, opening_at: TimestampMs | None = None) -> TaxResult:
+    """Book ``events`` in time order (ties keep their given order) and return what was found. With
+    ``opening_at``, the result's ``opening`` holds what was held just before that moment (a report's opening
+    holdings), as the same run saw it: a later event that changes an earlier cost (a superficial loss denied
+    in Canada) is in it. UK pooling matches a disposal with later acquisitions (30 days), so its pools are only
+    known at the end: there the events before the moment are booked again on their own."""
     if rules.method not in METHODS:
         raise ValueError(f"unknown method {rules.method!r}")
+    if opening_at is not None:
+        events = list(events)  # UK pooling books them twice
     with collector_paused():
-        return _book(events, rules)
+        result = _book(events, rules, opening_at)
+        if opening_at is not None and rules.method == "uk-pooling":
+            before = _book([event for event in events if event.timestamp < opening_at], rules, None)
+            result = replace(result, opening=before.holdings)
+        return result
 
 
-def _book(events: Iterable[Event], rules: Rules) -> TaxResult:
+def _book(events: Iterable[Event], rules: Rules, opening_at: TimestampMs | None) -> TaxResult:
     books = _Books(rules)
     ordered = sorted(events, key=_TIMESTAMP)
+    opening: tuple[Holding, ...] = ()
     if rules.superficial_loss:
         books.superficial = SuperficialLosses(ordered, rules.fiat, rules.zone)
     days, handlers = books.days, HANDLERS
@@ -473,6 +484,8 @@ def _book(events: Iterable[Event], rules: Rules) -> TaxResult:
         context.prec = 50
         switch = rules.per_wallet_from if rules.tracking == "universal" and books.deferred is None else None
         for event in ordered:
+            if opening_at is not None and event.timestamp >= opening_at:
+                opening, opening_at = books.holdings(), None
             if switch is not None and event.timestamp >= switch:
                 books.switch_to_wallets()
                 switch = None
@@ -481,9 +494,11 @@ def _book(events: Iterable[Event], rules: Rules) -> TaxResult:
                 books.terms.clear()
             handlers[event.kind](books, event)
         holdings = books.holdings()
+        if opening_at is not None:  # every event was before the moment
+            opening = holdings
         if books.deferred is not None:
             disposals, pooled, problems = books.deferred.finish()
             books.disposals += disposals
             books.problems += problems
             holdings = tuple(pooled)
-    return TaxResult(tuple(books.disposals), tuple(books.income), holdings, tuple(books.problems))
+    return TaxResult(tuple(books.disposals), tuple(books.income), holdings, tuple(books.problems), opening)

@@ -172,3 +172,4 @@ class TaxResult:
     income: tuple[Income, ...]
     holdings: tuple[Holding, ...]
     problems: tuple[Problem, ...]
+    opening: tuple[Holding, ...] = ()  # holdings just before the moment ``compute`` was asked about, if any

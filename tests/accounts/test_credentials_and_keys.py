@@ -118,3 +118,26 @@ def test_account_add_keyring_on_headless_machine_points_to_env(tmp_path, monkeyp
     runner.invoke(app, ["init", "--home", home])
     result = runner.invoke(app, ["account", "add", "kr", "--exchange", "kraken", "--keyring", "--home", home])
     assert result.exit_code == 3 and "--api-key-env" in result.output
+
+
+def test_a_keyring_failing_midway_keeps_the_old_key_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Flaky(MemoryKeyring):
+        fail = False
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            if self.fail and username.endswith("/secret") and password == "new-secret":
+                raise keyring.errors.PasswordSetError("locked")
+            super().set_password(service, username, password)
+
+    backend = Flaky()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    credentials.store_in_keyring("w", "a", {"api_key": "old-key", "secret": "old-secret", "password": "old-pass"})
+    backend.fail = True
+    with pytest.raises(keyring.errors.PasswordSetError):
+        credentials.replace_in_keyring("w", "a", {"api_key": "new-key", "secret": "new-secret", "password": None})
+    old = credentials.resolve({"keyring": True}, workspace_id="w", account="a")
+    assert (old.api_key, old.secret, old.password) == ("old-key", "old-secret", "old-pass")
+    backend.fail = False
+    credentials.replace_in_keyring("w", "a", {"api_key": "new-key", "secret": "new-secret", "password": None})
+    new = credentials.resolve({"keyring": True}, workspace_id="w", account="a")
+    assert (new.api_key, new.secret, new.password) == ("new-key", "new-secret", None)

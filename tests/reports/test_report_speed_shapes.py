@@ -13,11 +13,13 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pypdf
+import pytest
 
-from reports import ReportModel, build_report_model
+from reports import ReportModel, build_report_model, json_writer
 from reports.csv_writer import AUDIT_TRAIL_HEADER, FORM8949_HEADER, audit_trail_rows, form8949_rows, render_csv
 from reports.formatting import cents_text
-from reports.json_writer import _cents, _disposal, render_json
+from reports.formatting import display_cents as _cents
+from reports.json_writer import _disposal, render_json
 from reports.model import DisposalRow
 from reports.pdf_writer import write_pdf
 from reports.render import group_problems, render_document
@@ -69,13 +71,13 @@ def test_the_summary_pdf_has_the_totals_but_not_the_lines(tmp_path: Path) -> Non
 
 def test_form8949_lines_keep_columns_and_never_cut_a_long_description(model: ReportModel) -> None:
     html = render_document(model, "html")
-    assert "0.5 BTC                01/10/2024 03/15/2024      30,000.01      20,000.00" in html
+    assert "0.5 BTC               01/10/2024 03/15/2024      30,000.01      20,000.00" in html
     long_asset = "A" * 60
     wide = build_report_model(TaxResult(
         disposals=(disposal("kraken/1", long_asset, "1", date(2024, 5, 1), date(2024, 1, 2), "10", "4", Term.SHORT,
                             account="kraken"),), income=(), holdings=(), problems=()), sample_context())
     html = render_document(wide, "html")
-    assert f"1 {long_asset}\n" + " " * 23 + "01/02/2024 05/01/2024" in html  # its own line, then the columns
+    assert f"1 {long_asset}\n" + " " * 22 + "01/02/2024 05/01/2024" in html  # its own line, then the columns
 
 
 def test_problems_are_grouped_by_kind_and_pattern_with_counts_and_first_sources(
@@ -143,3 +145,13 @@ def test_report_summary_option_writes_the_summary_pdf_and_full_json(cli, home: P
     lines = [f"{row['ref']}" for row in document["disposals"]]
     assert lines and all(ref in full for ref in lines)
     assert sum(text.count(ref) for ref in lines) < sum(full.count(ref) for ref in lines)  # no Form 8949 lines
+
+
+def test_json_written_in_blocks_is_one_document(model: ReportModel, monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    whole = render_json(model)
+    for block in (1, 7, len(model.disposals) - 1, len(model.disposals), len(model.disposals) + 1):
+        monkeypatch.setattr(json_writer, "BLOCK", block)
+        assert render_json(model) == whole
+    (path,) = json_writer.write_json(model, tmp_path)
+    assert path.read_text(encoding="utf-8") == whole

@@ -345,3 +345,18 @@ def test_results_do_not_depend_on_the_order_events_are_passed_in(method: str, da
     for name, r in all_rules(method):
         expected: TaxResult = compute(events, r)
         assert compute(shuffled, r) == expected, name
+
+
+@EXAMPLES
+@pytest.mark.parametrize("tracking", list(TRACKINGS))
+@pytest.mark.parametrize("method", METHODS)
+@given(histories(), st.integers(min_value=0, max_value=40))
+def test_opening_holdings_of_one_run_are_those_of_the_history_before(
+        method: str, tracking: str, events: list[Event], cut: int) -> None:
+    """The holdings ``compute`` keeps at a moment (a report's opening holdings) are what booking only the events
+    before that moment leaves, under every method and tracking (superficial losses are not in these rules)."""
+    ordered = sorted(events, key=lambda e: e.timestamp)
+    moment = TimestampMs(ordered[min(cut, len(ordered) - 1)].timestamp if ordered else START)
+    rules_ = replace(TRACKINGS[tracking], method=method)
+    before = compute([e for e in events if e.timestamp < moment], rules_).holdings
+    assert compute(events, rules_, opening_at=moment).opening == before

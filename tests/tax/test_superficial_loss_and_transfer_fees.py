@@ -184,3 +184,15 @@ def test_an_average_pool_reports_its_unknown_cost_units_once() -> None:
     assert [m.unknown for d in result.disposals for m in d.matches] == [D("0.1"), D("0.1"), D("0.1")]
     assert [p.kind for p in result.problems] == [ProblemKind.UNMATCHED_DEPOSIT, ProblemKind.MISSING_COST_BASIS]
     assert "every later sale is understated" in result.problems[1].message
+
+
+def test_opening_holdings_carry_a_loss_denied_by_a_buy_back_after_the_year_began() -> None:
+    """Hold 20 BTC bought for $20,000; sell 10 for $5,000 on 20 Dec 2023 (loss $5,000) and buy 10 back for $6,000
+    on 5 Jan 2024, held past 19 Jan: the loss is denied. The year 2024 opens with 10 BTC whose ACB already carries
+    the denied $5,000 in the one run (what the 2024 sales will use); booking 2023 on its own could not know it."""
+    events = [buy("2023-06-01", "20", "20000"), sell("2023-12-20", "10", "5000"), buy("2024-01-05", "10", "6000")]
+    start = at("2024-01-01", 0)
+    result = compute(events, canada(), opening_at=start)
+    assert [(h.amount, h.cost) for h in result.opening] == [(D(10), D(15000))]
+    assert held([e for e in events if e.timestamp < start]) == [(D(10), D(10000))]
+    assert [(h.amount, h.cost) for h in result.holdings] == [(D(20), D(21000))]

@@ -116,7 +116,8 @@ def _systemd_quote(argument: str) -> str:
 def _systemd_units(home: Path, at: tuple[int, int], env_file: Path | None) -> dict[str, str]:
     unit = _unit(home)
     exec_start = " ".join(_systemd_quote(a) for a in nightly_command(home))
-    env_line = f"EnvironmentFile={_systemd_quote(str(env_file))}\n" if env_file else ""
+    # EnvironmentFile= takes a bare absolute path (no quotes); only specifiers need escaping
+    env_line = f"EnvironmentFile={str(env_file).replace('%', '%%')}\n" if env_file else ""
     service = ("[Unit]\n"
                f"Description=taxsync nightly import of {home}\n\n"
                "[Service]\nType=oneshot\n"

@@ -171,3 +171,15 @@ def test_the_installed_cron_line_runs_the_nightly_job_with_the_keys_from_the_env
                               check=False, env={k: v for k, v in os.environ.items() if not k.startswith("OPS_")})
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("taxsync nightly OK: 1/1 accounts imported (+")
+
+
+def test_systemd_units_quote_the_command_and_name_the_env_file(tmp_path: Path, systemd: tuple[Path, Path]) -> None:
+    units, _ = systemd
+    home = tmp_path / 'my "100%" taxes'
+    env_file = tmp_path / "keys.env"
+    env_file.write_text("OPS_KEY=x\n")
+    env_file.chmod(0o600)
+    schedule.install(home, at="23:59", env_file=env_file)
+    service = (units / f"taxsync-nightly-{schedule.job_id(home)}.service").read_text()
+    assert f"EnvironmentFile={env_file}\n" in service
+    assert '"--home" "' + str(home.resolve()).replace('"', '\\"').replace("%", "%%") + '"' in service

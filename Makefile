@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine_million.py
 	$(BIN)/python bench/prices_lookup.py
 	$(BIN)/python bench/valuation_million.py
+	$(BIN)/python bench/export_speed.py
 	$(BIN)/python bench/ops_status.py
 
 clean:

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
+from importer.files import FORMATS
 from reports import WRITERS
 from taxsync import __version__, service
 from taxsync.errors import ExitCode, TaxsyncError
@@ -94,7 +95,8 @@ def init_cli(
 def import_file_cli(
     paths: Annotated[list[Path], typer.Argument(help="CSV files to import.", dir_okay=False)],
     account: Annotated[str, typer.Option("--account", help="Name of the account these files belong to.")],
-    fmt: Annotated[str, typer.Option("--format", help="File format: auto (detect by header) or koinly.")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", help="File format: auto (detect by header) or one of "
+                                                      f"{', '.join(FORMATS)}.")] = "auto",
     home: Home = None,
 ) -> None:
     """Import exported history files into an account. All files are checked first: a bad line stops the
@@ -212,5 +214,7 @@ def main() -> None:
     app()
 
 
-from taxsync import cli_accounts, cli_ops, cli_prices, cli_transfers  # noqa: E402,F401  (register the commands
-#                  `account`, `import`, `nightly`, `schedule`, `status`, `doctor`, `backup`, `prices`, `transfers`)
+import taxsync.cli_export  # noqa: E402,F401  (registers `export`)
+import taxsync.cli_ops as _ops  # noqa: E402,F401  (registers `nightly`, `schedule`, `status`, `doctor`, `backup`)
+from taxsync import cli_accounts, cli_prices, cli_transfers  # noqa: E402,F401  (register `account`, `import`,
+#                                                                   `prices`, `transfers`)

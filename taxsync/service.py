@@ -22,6 +22,7 @@ from taxsync.assets import FIAT
 from taxsync.balance_audit import balance_problems
 from taxsync.db import Account, RawRecord
 from taxsync.errors import UsageError
+from taxsync.export import EXPORTERS, SUFFIXES, LedgerExport
 from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.store import load_ledger, rebuild_ledger
@@ -35,7 +36,7 @@ from taxsync.prices.store import load_book
 from taxsync.prices.valuation import valuation
 from taxsync.problems import Problem
 from taxsync.safety import owner_only, private_dir
-from taxsync.tax.engine import Rules, compute
+from taxsync.tax.engine import LotEntry, Rules, compute
 from taxsync.tax.jurisdictions import JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.records import Holding, TaxResult
 from taxsync.transfer_review import Decisions, load_decisions
@@ -241,6 +242,36 @@ def data_sources(session: Session) -> tuple[str, ...]:
         what += [f"file{'s' if len(files) > 1 else ''} {', '.join(files)}"] if files else []
         lines.append(f"{account.name}: {'; '.join(what) or 'no data yet'}")
     return tuple(lines)
+
+
+def export_ledger(ws: Workspace, *, fmt: str, year: str | None = None, out: Path | None = None,
+                  method: str | None = None) -> list[Path]:
+    """Write the ledger after transfer matching for another tool (``taxsync.export.EXPORTERS``), the whole history
+    or one tax year's; returns the files written."""
+    if fmt not in EXPORTERS:
+        raise UsageError(f"unknown export format '{fmt}': choose {', '.join(EXPORTERS)}")
+    settings = _settings(ws, None, method)
+    jurisdiction = JURISDICTIONS[settings.jurisdiction]
+    rules = rules_for(settings, jurisdiction)
+    start = end = None
+    if year is not None:
+        try:
+            first, last = jurisdiction.period(jurisdiction.parse_year(year))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        start, end = day_start(first, rules.zone), day_start(last + timedelta(days=1), rules.zone)
+    transactions, _, decisions, remaining, transfers = matched_ledger(ws)
+    if end is not None:  # value and book what happened up to the period's end, as the report does
+        remaining = [tx for tx in remaining if tx.timestamp < end]
+        transfers = [t for t in transfers if t.withdrawal.timestamp < end]
+    valued = valuation(remaining, transfers, rules.currency, FIAT, decisions.costs, _oracle(ws, rules.currency))
+    events = [event for event in valued.events if end is None or event.timestamp < end]
+    journal: list[LotEntry] = []
+    result = compute(events, rules, journal)
+    data = LedgerExport(tuple(transactions), tuple(transfers), tuple(events), result, tuple(journal),
+                        settings.currency, FIAT, settings.method, rules.zone, start, end)
+    name = f"taxsync-export-{fmt}{'-' + jurisdiction.year_label(jurisdiction.parse_year(year)) if year else ''}"
+    return EXPORTERS[fmt](data, out or Path(name + SUFFIXES[fmt]))
 
 
 def holdings(ws: Workspace, *, at: date | None = None) -> tuple[Holding, ...]:

@@ -131,7 +131,9 @@ def test_format_option_checks_the_header(cli, home: Path, tmp_path: Path, header
     wrong = write_koinly(tmp_path / "w.csv", "2024-01-01,1", header="Date,Amount")
     assert "not a Koinly universal CSV file" in cli("import-file", wrong, "--account", "x", "--format", "koinly",
                                                     "--home", home, code=4).output
-    cli("import-file", wrong, "--account", "x", "--format", "cointracking", "--home", home, code=2)
+    assert "not a CoinTracking trade list file" in cli("import-file", wrong, "--account", "x", "--format",
+                                                        "cointracking", "--home", home, code=4).output
+    cli("import-file", wrong, "--account", "x", "--format", "quickbooks", "--home", home, code=2)
 
 
 def test_cli_reference_is_current() -> None:

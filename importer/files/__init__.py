@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from importer.files.base import FileFormat, RawRow, ReadFile, read_file
+from importer.files.bittytax import BITTYTAX
+from importer.files.bybit import BYBIT
+from importer.files.cointracking import COINTRACKING
 from importer.files.koinly import KOINLY
+from importer.files.kucoin import KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS
+from importer.files.okx import OKX_MOVEMENTS
 
-FORMATS: dict[str, FileFormat] = {fmt.name: fmt for fmt in (KOINLY,)}
+FORMATS: dict[str, FileFormat] = {fmt.name: fmt for fmt in (
+    KOINLY, KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS, BYBIT, OKX_MOVEMENTS, COINTRACKING, BITTYTAX)}
 
 __all__ = ["FORMATS", "FileFormat", "RawRow", "ReadFile", "read_file"]

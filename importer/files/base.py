@@ -31,9 +31,17 @@ class FileFormat:
     aliases: tuple[tuple[str, str], ...] = ()
 
     def canonical(self, header: Sequence[str]) -> list[str]:
-        """The header with every known older or alternative column name replaced by the one normalizers read."""
-        renamed = dict(self.aliases)
-        return [renamed.get(column, column) for column in header]
+        """The header with every known older or alternative column name replaced by the one normalizers read.
+
+        A name the header repeats is told apart by position: its second occurrence is ``NAME#2``, the third
+        ``NAME#3`` (CoinTracking's three ``Cur.`` columns), which aliases can then rename."""
+        renamed, seen = dict(self.aliases), Counter[str]()
+        canonical = []
+        for column in header:
+            seen[column] += 1
+            key = column if seen[column] == 1 else f"{column}#{seen[column]}"
+            canonical.append(renamed.get(key, key))
+        return canonical
 
     def matches(self, header: Sequence[str]) -> bool:
         return set(self.required) <= set(self.canonical(header))
@@ -85,6 +93,14 @@ def _choose_format(path: Path, header: list[str], formats: Mapping[str, FileForm
     )
 
 
+def _names_in_file(header: Sequence[str], canonical: Sequence[str]) -> dict[str, str]:
+    """Each column as the file names it, by the name the normalizer reads (``size`` for ``Filled Amount``), with its
+    position when the file repeats the name (``Cur. (column 5)``), so errors point at what the user sees."""
+    counts = Counter(header)
+    return {name: original if counts[original] == 1 else f"{original} (column {index})"
+            for index, (original, name) in enumerate(zip(header, canonical, strict=True), start=1)}
+
+
 def read_file(path: Path, formats: Mapping[str, FileFormat], wanted: str = "auto") -> ReadFile:
     """Read and check ``path`` completely; raise ``InputError`` at the first bad line."""
     try:
@@ -99,6 +115,7 @@ def read_file(path: Path, formats: Mapping[str, FileFormat], wanted: str = "auto
     except csv.Error as error:
         raise InputError(str(path), f"not a CSV file: {error}", line=1) from None
     fmt = _choose_format(path, header, formats, wanted)
+    named = _names_in_file(header, fmt.canonical(header))
     header = fmt.canonical(header)
     normalize = NORMALIZERS[fmt.name]
     rows: list[RawRow] = []
@@ -116,7 +133,8 @@ def read_file(path: Path, formats: Mapping[str, FileFormat], wanted: str = "auto
             try:
                 normalize(values, "", f"{path.name}:{start}")
             except FieldError as error:
-                raise InputError(str(path), str(error), line=start, column=error.column) from None
+                raise InputError(str(path), str(error), line=start,
+                                 column=named.get(error.column, error.column)) from None
             digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:40]
             seen[digest] += 1
             rows.append(RawRow(start, values, f"{digest}#{seen[digest]}"))

@@ -39,4 +39,5 @@ def register(source: str) -> Callable[[Normalizer], Normalizer]:
     return add
 
 
-from taxsync.ledger.sources import ccxt, koinly  # noqa: E402,F401  (each registers itself)
+# Each module registers itself.
+from taxsync.ledger.sources import bittytax, bybit, ccxt, cointracking, koinly, kucoin, okx  # noqa: E402,F401

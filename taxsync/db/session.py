@@ -66,7 +66,9 @@ def _transactional(engine: Engine) -> Engine:
     """An engine whose transactions hold DDL too. Python's sqlite3 begins a transaction only before INSERT,
     UPDATE or DELETE, so each CREATE or ALTER of a migration would commit at once and a failure half-way would
     leave half a schema; this engine sends BEGIN itself, so a failed upgrade leaves the database as it was."""
-    if engine.dialect.name != "sqlite":
+    from taxsync.db.backup import sqlite_file
+
+    if sqlite_file(engine) is None:  # not SQLite, or in memory (another engine would see another database)
         return engine
     migrating = create_engine(engine.url)
 

@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/prices_lookup.py
 	$(BIN)/python bench/valuation_million.py
 	$(BIN)/python bench/export_speed.py
+	$(BIN)/python bench/ops_status.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) reports/taxsync-* build dist .pytest_cache

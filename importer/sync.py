@@ -151,6 +151,7 @@ class AccountResult:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     transactions: int = 0
+    config_error: bool = False  # the failure is the configuration's or the key's, not the exchange's (exit 3)
 
     @property
     def ok(self) -> bool:

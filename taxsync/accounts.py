@@ -30,6 +30,8 @@ from taxsync.db import Account, RawRecord, SyncState
 from taxsync.db import Transaction as TransactionRow
 from taxsync.errors import ConfigError, TaxsyncError, UsageError
 from taxsync.ledger.store import rebuild_ledger
+from taxsync.lock import workspace_lock
+from taxsync.runs import record_imports
 from taxsync.workspace import Workspace
 
 DEFAULT_SINCE = date(2017, 7, 1)  # before the oldest exchange history most users can have
@@ -247,6 +249,7 @@ def _sync_one(ws: Workspace, account: Account, since: date | None, full: bool, p
         _update_options(ws, account.id, last_synced_at=now_ms())  # for `account audit`: is the key still used?
     except (TaxsyncError, ccxt.BaseError) as error:
         result.error = error_message(error, secrets)
+        result.config_error = isinstance(error, (ConfigError, UsageError, ccxt.AuthenticationError))
     return result
 
 
@@ -266,11 +269,18 @@ def _refresh_ledger(ws: Workspace, account_id: int) -> int:
 
 
 def import_accounts(ws: Workspace, names: Sequence[str] = (), *, since: date | None = None, full: bool = False,
-                    progress: Progress | None = None, retry_delay: float = 1.0) -> list[AccountResult]:
-    """Sync the named exchange accounts (all by default) concurrently; never raises for one account's failure."""
+                    progress: Progress | None = None, retry_delay: float = 1.0,
+                    lock_wait: float | None = None) -> list[AccountResult]:
+    """Sync the named exchange accounts (all by default) concurrently; never raises for one account's failure.
+    Holds the workspace lock (waiting up to ``lock_wait`` seconds for another run) and records each account's
+    outcome for ``taxsync status``."""
     accounts = exchange_accounts(ws, names)
     if not accounts:
         raise ConfigError("no exchange accounts: add one with `taxsync account add NAME --exchange ID ...`")
-    with ThreadPoolExecutor(max_workers=min(8, len(accounts))) as pool:
-        futures = [pool.submit(_sync_one, ws, a, since, full, progress, retry_delay) for a in accounts]
-        return [f.result() for f in futures]
+    with workspace_lock(ws.home, wait=lock_wait, command="taxsync import"):
+        started = now_ms()
+        with ThreadPoolExecutor(max_workers=min(8, len(accounts))) as pool:
+            futures = [pool.submit(_sync_one, ws, a, since, full, progress, retry_delay) for a in accounts]
+            results = [f.result() for f in futures]
+        record_imports(ws, started, results)
+        return results

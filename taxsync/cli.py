@@ -17,11 +17,13 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from importer.files import FORMATS
 from reports import WRITERS
 from taxsync import __version__, service
 from taxsync.errors import ExitCode, TaxsyncError
+from taxsync.safety import storage_message
 from taxsync.tax.jurisdictions import JURISDICTIONS
 from taxsync.types import decimal_text
 from taxsync.workspace import init_workspace, open_workspace, resolve_home
@@ -56,6 +58,11 @@ def handles_errors(function: F) -> F:
         except TaxsyncError as error:
             err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
             raise typer.Exit(int(error.exit_code)) from None
+        except (OSError, DBAPIError) as error:  # a full or read-only disk: said plainly, exit code 3
+            if (message := storage_message(error)) is None:
+                raise
+            err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+            raise typer.Exit(int(ExitCode.CONFIG)) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -208,5 +215,6 @@ def main() -> None:
 
 
 import taxsync.cli_export  # noqa: E402,F401  (registers `export`)
+import taxsync.cli_ops as _ops  # noqa: E402,F401  (registers `nightly`, `schedule`, `status`, `doctor`, `backup`)
 from taxsync import cli_accounts, cli_prices, cli_transfers  # noqa: E402,F401  (register `account`, `import`,
 #                                                                   `prices`, `transfers`)

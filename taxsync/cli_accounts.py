@@ -16,6 +16,7 @@ from rich.table import Table
 from taxsync import accounts, key_audit
 from taxsync.cli import AsJson, Home, app, err, handles_errors, out
 from taxsync.errors import ExitCode
+from taxsync.runs import import_exit_code
 from taxsync.workspace import open_workspace
 
 account_app = typer.Typer(help="Exchange accounts and their read-only API keys.", no_args_is_help=True)
@@ -248,5 +249,5 @@ def import_cli(
     failed = [r.account for r in results if not r.ok]
     summary = f"import: {len(results) - len(failed)} of {len(results)} accounts ok"
     out.print(summary + (f"; failed: {', '.join(failed)}" if failed else ""), highlight=False)
-    if failed:
-        raise typer.Exit(int(ExitCode.PARTIAL))
+    if code := import_exit_code(results):
+        raise typer.Exit(code)

@@ -1,7 +1,7 @@
 """Domain errors and the exit codes the CLI maps them to.
 
 Exit codes (documented in the README): 0 success, 1 partial failure, 2 usage error, 3 configuration or
-authentication error, 4 bad input data.
+authentication error, 4 bad input data, 5 workspace busy (another run holds its lock; try again later).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     CONFIG = 3
     INPUT = 4
+    BUSY = 5
 
 
 class TaxsyncError(Exception):
@@ -29,6 +30,18 @@ class ConfigError(TaxsyncError):
 
 class UsageError(TaxsyncError):
     exit_code = ExitCode.USAGE
+
+
+class BusyError(TaxsyncError):
+    """Another taxsync run holds the workspace (see ``taxsync.lock``)."""
+
+    exit_code = ExitCode.BUSY
+
+
+class StorageError(TaxsyncError):
+    """The disk refused a write (full, read-only, no permission); what was stored before is intact."""
+
+    exit_code = ExitCode.CONFIG
 
 
 class InputError(TaxsyncError):

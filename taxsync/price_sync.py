@@ -41,6 +41,7 @@ from importer.store import now_ms
 from taxsync.assets import FIAT
 from taxsync.db import Account
 from taxsync.errors import UsageError
+from taxsync.lock import workspace_lock
 from taxsync.prices.attempts import FAILED, NOT_FOUND, Attempt, record_attempts
 from taxsync.prices.book import PriceBook
 from taxsync.prices.needs import price_needs
@@ -319,10 +320,12 @@ def _year_end(ws: Workspace, year: str) -> int:
 
 def sync_report_prices(ws: Workspace, *, year: str | None = None, progress: Progress | None = None,
                        exchange_for: ExchangeFor | None = None, caller: Caller | None = None) -> SyncSummary:
-    """``taxsync prices sync``: fetch what a report (of ``year``, or of any year) will need."""
-    needs = report_needs(ws, year=year)
-    return sync_prices(ws, needs, currency=ws.settings.currency, exchange_for=exchange_for, progress=progress,
-                       caller=caller)
+    """``taxsync prices sync``: fetch what a report (of ``year``, or of any year) will need (holding the
+    workspace lock)."""
+    with workspace_lock(ws.home, command="taxsync prices sync"):
+        needs = report_needs(ws, year=year)
+        return sync_prices(ws, needs, currency=ws.settings.currency, exchange_for=exchange_for, progress=progress,
+                           caller=caller)
 
 
 def describe(missing: Missing) -> str:

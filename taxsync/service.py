@@ -19,6 +19,7 @@ from importer.files import FORMATS, read_file
 from importer.store import get_or_create_account, now_ms, store_raw_records
 from reports import ReportContext, build_report_model, write_report
 from taxsync.assets import FIAT
+from taxsync.balance_audit import balance_problems
 from taxsync.db import Account, RawRecord
 from taxsync.errors import UsageError
 from taxsync.export import EXPORTERS, SUFFIXES, LedgerExport
@@ -26,6 +27,7 @@ from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.store import load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import link_problems, match_transfers
+from taxsync.lock import workspace_lock
 from taxsync.prices.attempts import load_attempts
 from taxsync.prices.fx import ecb_rate
 from taxsync.prices.oracle import Oracle
@@ -33,6 +35,7 @@ from taxsync.prices.records import PricePoint
 from taxsync.prices.store import load_book
 from taxsync.prices.valuation import valuation
 from taxsync.problems import Problem
+from taxsync.safety import owner_only, private_dir
 from taxsync.tax.engine import LotEntry, Rules, compute
 from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.records import Holding, TaxResult
@@ -57,7 +60,7 @@ def import_files(ws: Workspace, paths: Sequence[Path], *, account: str, fmt: str
         raise UsageError("an account name is needed (--account NAME)")
     read = [read_file(path, FORMATS, fmt) for path in paths]  # every file is checked before anything is stored
     imported_at = now_ms()
-    with Session(ws.engine) as session, session.begin():
+    with workspace_lock(ws.home, command="taxsync import-file"), Session(ws.engine) as session, session.begin():
         target = get_or_create_account(session, account.strip(), "file")
         new = store_raw_records(session, (
             {"account_id": target.id, "source": file.format.name, "stream": "file", "origin": origin,
@@ -208,6 +211,8 @@ def build_report(
     with Session(ws.engine) as session:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
         sources = data_sources(session)
+        # the exchanges' balances stored at the last import or doctor run against the ledger: no network
+        balance_differences = balance_problems(session, analysis.transactions)
     # The holdings check counts the units again from the ledger, without the engine (taxsync.integrity), with
     # the transfers the analysis matched (the user's links and unlinks included).
     integrity = check_holdings(
@@ -215,7 +220,7 @@ def build_report(
         zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
         per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
     )
-    result = replace(result, problems=(*result.problems, *integrity.problems))
+    result = replace(result, problems=(*result.problems, *integrity.problems, *balance_differences))
     context = ReportContext(
         workspace=settings.name, jurisdiction=settings.jurisdiction, jurisdiction_name=rules.name,
         tax_year=rules.year_label(year_end), period_start=start, period_end=end, currency=settings.currency,
@@ -224,7 +229,9 @@ def build_report(
         sources=sources, detail=not summary_only, audit=audit,
     )
     model = build_report_model(result, context, integrity, analysis.prices, opening=analysis.opening)
-    return write_report(model, out, formats)
+    with owner_only():  # reports are the owner's only (0600 files, a new folder 0700)
+        private_dir(out)
+        return write_report(model, out, formats)
 
 
 def data_sources(session: Session) -> tuple[str, ...]:
@@ -276,4 +283,7 @@ def holdings(ws: Workspace, *, at: date | None = None) -> tuple[Holding, ...]:
 
 
 def problems(ws: Workspace) -> tuple[Problem, ...]:
-    return analyze(ws, ws.settings).problems
+    analysis = _analyze(ws, ws.settings)
+    with Session(ws.engine) as session:
+        balance_differences = balance_problems(session, analysis.transactions)
+    return (*analysis.result.problems, *balance_differences)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from taxsync.db import open_database
 from taxsync.errors import ConfigError, UsageError
+from taxsync.safety import owner_only, private_dir
 from taxsync.tax.engine import METHODS
 from taxsync.tax.jurisdictions import JURISDICTIONS
 
@@ -146,10 +147,11 @@ def init_workspace(
     config = home / CONFIG_NAME
     if config.exists():
         raise UsageError(f"{config} already exists: this folder is a workspace already")
-    home.mkdir(parents=True, exist_ok=True)
+    private_dir(home)
     engine = open_database(_database_url(settings.database_url, home))
     temporary = config.with_suffix(".toml.tmp")
-    temporary.write_text(render_config(settings), encoding="utf-8")
+    with owner_only():
+        temporary.write_text(render_config(settings), encoding="utf-8")
     temporary.replace(config)
     return Workspace(home=home, settings=settings, engine=engine)
 

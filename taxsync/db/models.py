@@ -197,3 +197,23 @@ class DepositCost(Base):
     currency: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Run(Base):
+    """One import of an account or one nightly job: when it started and ended, how it went, in one line.
+
+    ``finished_at`` stays empty while it runs; a run found unfinished by the next one was interrupted (killed,
+    or the machine went down). ``summary`` is the redacted error or the summary line, never a secret."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_command_started", "command", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    command: Mapped[str] = mapped_column(String(30))  # "import" (one account) or "nightly"
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(20))  # running, ok, partial, failed, interrupted
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")

@@ -122,7 +122,8 @@ def test_import_cli_prints_a_summary_and_exits_non_zero_on_failure(binance_ws: W
     assert "binance-main: trades" in result.output  # plain progress lines when not on a terminal
     monkeypatch.setenv("SECRET_RO", "wrong")
     failed = CliRunner().invoke(app, ["import", "--home", str(binance_ws.home)])
-    assert failed.exit_code == 1 and "failed: binance-main" in failed.output
+    # the only account's key is refused: an authentication error (exit code 3), not a partial failure
+    assert failed.exit_code == 3 and "failed: binance-main" in failed.output
 
 
 def test_full_refetch_changes_nothing(binance_ws: Workspace, history: SimHistory) -> None:

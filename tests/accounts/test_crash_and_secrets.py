@@ -103,5 +103,5 @@ def run_every_command(binance_ws: Workspace, tmp_path: Path, monkeypatch: pytest
     # a failing run too: its error message must not carry the secret either
     monkeypatch.setenv("SECRET_RO", CANARY + "x")
     failed = runner.invoke(app, ["import", "--home", home])
-    assert failed.exit_code == 1 and "refused the API key" in failed.output
+    assert failed.exit_code == 3 and "refused the API key" in failed.output  # an authentication error
     return [*outputs, failed.output]

@@ -195,6 +195,25 @@ def check_keys(ctx: DoctorContext) -> Iterable[Finding]:
             yield Finding(Verdict.OK, name, (verdict or "").split(": ", 1)[-1])
 
 
+# What the key audit (taxsync.key_audit, `taxsync account audit`) says, as doctor verdicts.
+_AUDIT_VERDICTS = {"ok": Verdict.OK, "warning": Verdict.WARNING, "refuse": Verdict.ERROR}
+
+
+@register_check("key-audit", "API key hygiene")
+def check_key_hygiene(ctx: DoctorContext) -> Iterable[Finding]:
+    """Every key as a careful reviewer sees it (rights, IP allowlist, age, expiry, query window, last sync):
+    the findings of `taxsync account audit`, which asks each exchange; offline, nothing is asked."""
+    assert ctx.ws is not None
+    if not ctx.online:
+        yield Finding(Verdict.OK, "keys", "not audited offline", "run `taxsync account audit`")
+        return
+    from taxsync.key_audit import audit_accounts
+
+    for finding in audit_accounts(ctx.ws):  # a finding the exchange cannot tell says so in its own words
+        yield Finding(_AUDIT_VERDICTS[str(finding.verdict)], f"{finding.account}: {finding.check}", finding.found,
+                      finding.advice)
+
+
 def _coverage(ws: Workspace, account_id: int, name: str, exchange: str, since_day: str) -> Iterable[Finding]:
     states = [s for s in sync_states(ws, account_id) if s.stream not in ("_ledger", "balances")]
     if not states:

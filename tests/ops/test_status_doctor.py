@@ -68,8 +68,12 @@ def test_doctor_checks_every_section_through_the_simulator(binance_ws: Workspace
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     sections = {s["name"]: s["findings"] for s in report["sections"]}
-    assert list(sections) == ["environment", "keyring", "database", "permissions", "schedule", "keys", "coverage",
-                              "balances"]
+    assert list(sections) == ["environment", "keyring", "database", "permissions", "schedule", "keys", "key-audit",
+                              "coverage", "balances"]
+    hygiene = {f["subject"]: f for f in sections["key-audit"]}
+    assert hygiene["binance-main: withdraw"]["verdict"] == "ok"
+    ip = hygiene["binance-main: ip"]
+    assert ip["verdict"] == "warning" and "restrict the key" in ip["advice"]
     assert report["verdict"] == "warning"  # the database was never backed up, no schedule
     (key,) = sections["keys"]
     assert key == {"verdict": "ok", "subject": "binance-main", "message": "key is read-only", "advice": ""}

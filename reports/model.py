@@ -35,6 +35,7 @@ from taxsync.tax.summary import SUMMARIES, Summary
 # Errors first: the first thing a reader must see is what could make the figures wrong.
 SEVERITY_ORDER: tuple[Severity, ...] = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 
+NO_ADJUSTMENT = Decimal("0.00")  # the display figure of a zero adjustment
 ACQUIRED_VARIOUS = "various"  # lots acquired on several days
 ACQUIRED_UNKNOWN = "unknown"  # no known acquisition at all: zero cost basis, flagged as a problem
 
@@ -247,13 +248,19 @@ def _disposal_row(disposal: Disposal) -> DisposalRow:
     add, subtract = EXACT.add, EXACT.subtract  # exact: 50 digits, no context switch per row
     proceeds = round_cents(disposal.proceeds)
     cost = round_cents(disposal.cost)
-    adjustment = round_cents(disposal.adjustment)
+    if disposal.adjustment:  # rare (a superficial loss denied in Canada)
+        adjustment = round_cents(disposal.adjustment)
+        gain = add(subtract(proceeds, cost), adjustment)
+        exact_gain = add(subtract(disposal.proceeds, disposal.cost), disposal.adjustment)
+    else:
+        adjustment, gain = NO_ADJUSTMENT, subtract(proceeds, cost)
+        exact_gain = subtract(disposal.proceeds, disposal.cost)
     return DisposalRow(
         disposal,
         proceeds,
         cost,
-        add(subtract(proceeds, cost), adjustment),
-        add(subtract(disposal.proceeds, disposal.cost), disposal.adjustment),
+        gain,
+        exact_gain,
         "" if disposal.acquired is not None else acquired_text(disposal),
         _lots(disposal),
         adjustment,

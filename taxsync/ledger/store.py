@@ -61,7 +61,7 @@ def rebuild_ledger(session: Session, account_ids: Iterable[int]) -> int:
             transactions.append({
                 "id": next_id, "account_id": account_id, "raw_record_id": raw.id, "ref": tx.ref,
                 "timestamp": tx.timestamp, "kind": tx.kind.value, "subkind": tx.subkind, "label": tx.label,
-                "description": tx.description, "txhash": tx.txhash,
+                "description": tx.description, "txhash": tx.txhash, "exchange_id": tx.exchange_id,
                 "quote_amount": tx.quote.amount if tx.quote else None,
                 "quote_currency": tx.quote.currency if tx.quote else None,
             })
@@ -110,6 +110,7 @@ def load_ledger(session: Session) -> tuple[list[Transaction], list[Problem]]:
             quote=Quote(row.quote_amount, Asset(row.quote_currency))
             if row.quote_amount is not None and row.quote_currency else None,
             subkind=row.subkind, label=row.label, description=row.description, txhash=row.txhash,
+            exchange_id=row.exchange_id,
         )
         for row in rows
     ]

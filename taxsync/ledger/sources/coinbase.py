@@ -9,11 +9,11 @@ taken without sign; the type says the direction.
 
 Buy: IN the quantity, OUT the subtotal in the price currency, FEE the fees in it (total = subtotal + fees).
 Sell: OUT the quantity, IN the subtotal, FEE the fees (total = subtotal - fees). An Advanced Trade fill whose
-notes name another quote (``Bought 0.1 ETH for 250 USDC on ETH-USDC``) pays in that asset. Convert: OUT the
-quantity, IN what the notes say it became (``Converted 0.01 BTC to 0.15 ETH``); its spread is inside the rate,
-not paid apart, so there is no fee leg; the subtotal is its stated value. Send and Receive, Deposit and
-Withdrawal, and the moves to and from Coinbase Pro/Exchange are withdrawals and deposits. Rewards, Earn,
-staking and inflation rewards are income, valued at their subtotal. Moves into and out of staking within
+notes name another quote (``Bought 0.1 ETH for 250 USDC on ETH-USDC``) pays that asset, and its fee in it.
+Convert: OUT the quantity, IN what the notes say it became (``Converted 0.01 BTC to 0.15 ETH``); its spread is
+inside the rate, not paid apart, so there is no fee leg; the subtotal is its stated value. Send and Receive,
+Deposit and Withdrawal, and the moves to and from Coinbase Pro/Exchange are withdrawals and deposits. Rewards,
+Earn, staking and inflation rewards are income, valued at their subtotal. Moves into and out of staking within
 Coinbase give nothing. Another type is booked by the sign of its quantity, with a warning.
 """
 
@@ -66,14 +66,14 @@ def normalize_coinbase(row: Mapping[str, Any], account: str, ref: str) -> Normal
     if kind in BUYS or kind in SELLS:
         quote, paid = currency, subtotal or abs(optional_amount(row, TOTAL, symbols=True)) - fees
         if (named := _FOR_QUOTE.search(notes)) and named.group(2) == named.group(3) and named.group(2) != currency:
-            quote, paid = Asset(named.group(2)), Decimal(named.group(1))
+            quote, paid = Asset(named.group(2)), Decimal(named.group(1))  # fees are then paid in the quote asset
             base["quote"] = Quote(subtotal, currency) if subtotal else None
         sign = 1 if kind in BUYS else -1
         legs = [Leg(coin, sign * quantity, Role.IN if sign > 0 else Role.OUT),
                 Leg(quote, -sign * paid, Role.OUT if sign > 0 else Role.IN)]
         legs.sort(key=lambda leg: leg.role is Role.IN)
         if fees:
-            legs.append(Leg(currency, -fees, Role.FEE))
+            legs.append(Leg(quote, -fees, Role.FEE))
         return Normalized(Transaction(**base, kind=TxKind.TRADE, legs=tuple(leg for leg in legs if leg.amount)))
     if kind == "convert":
         match = _CONVERTED.search(notes)

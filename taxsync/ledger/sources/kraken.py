@@ -87,13 +87,13 @@ def normalize_kraken_ledgers(payload: Mapping[str, Any], account: str, ref: str)
     base: dict[str, Any] = {"ref": ref, "account": account, "timestamp": moment, "label": kind,
                             "description": f"Kraken {kind}" + (f" {subtype}" if subtype else "") + f", refid {refid}"}
     fees = tuple(Leg(entry[3], -entry[5], Role.FEE) for entry in booked if entry[5])
-    if len(booked) > 1 or kind in TRADES:
-        return _ledger_trade(booked, base, fees, refid, ref)
-    if kind in DERIVATIVES:
-        return _problem(Severity.WARNING, f"Kraken {kind} of {change} {coin} is margin or derivatives trading, "
-                        "not supported yet", ref)
     if kind in OWN_WALLETS or (kind == "earn" and subtype in EARN_MOVES) or (not change and not fee):
         return Normalized(None)
+    if kind in DERIVATIVES:
+        return _problem(Severity.WARNING, f"Kraken {kind} of {change} {coin} (fee {fee}) is margin or derivatives "
+                        "trading, not supported yet", ref)
+    if len(booked) > 1 or kind in TRADES:
+        return _ledger_trade(booked, base, fees, refid, ref)
     base["exchange_id"] = txid
     main = (Leg(coin, change, Role.IN if change > 0 else Role.OUT),) if change else ()
     if kind in ("staking", "earn", "dividend", "reward"):

@@ -58,7 +58,9 @@ def import_files(ws: Workspace, paths: Sequence[Path], *, account: str, fmt: str
     read = [read_file(path, FORMATS, fmt) for path in paths]  # every file is checked before anything is stored
     imported_at = now_ms()
     with Session(ws.engine) as session, session.begin():
-        target = get_or_create_account(session, account.strip(), "file")
+        # Files may go into an exchange's account too: an export beside the API, its copies counted once.
+        target = session.scalar(select(Account).where(Account.name == account.strip(), Account.kind == "exchange")) \
+            or get_or_create_account(session, account.strip(), "file")
         new = store_raw_records(session, (
             {"account_id": target.id, "source": file.format.name, "stream": "file", "origin": origin,
              "locator": str(row.line), "external_id": row.external_id, "payload": dict(row.values),

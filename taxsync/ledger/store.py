@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 from taxsync.db import Account, LedgerProblem, RawRecord
 from taxsync.db import Leg as LegRow
 from taxsync.db import Transaction as TransactionRow
+from taxsync.ledger.duplicates import Origin, drop_copies
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
-from taxsync.ledger.sources import NORMALIZERS, FieldError
+from taxsync.ledger.sources import NORMALIZERS, SOURCE_EXCHANGES, FieldError
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.types import Asset, Role, TimestampMs
 
@@ -96,27 +97,45 @@ def _settle_ties(transactions: list[Transaction]) -> list[Transaction]:
 
 
 def load_ledger(session: Session) -> tuple[list[Transaction], list[Problem]]:
-    """Every transaction in time order (ties in source order, see ``_settle_ties``) and the problems found
-    while normalizing."""
+    """Every transaction in time order (ties in source order, see ``_settle_ties``), each event once (copies
+    from a second source left out, see ``taxsync.ledger.duplicates``), and the problems found while normalizing
+    and matching copies."""
     names: dict[int, str] = {row.id: row.name for row in session.execute(select(Account.id, Account.name))}
     rows = session.scalars(
         select(TransactionRow).options(selectinload(TransactionRow.legs))
         .order_by(TransactionRow.timestamp, TransactionRow.id)
     )
-    transactions = [
-        Transaction(
+    origins = _origins(session)
+    transactions: list[Transaction] = []
+    sources: list[Origin] = []
+    for row in rows:
+        transactions.append(Transaction(
             ref=row.ref, account=names[row.account_id], timestamp=TimestampMs(row.timestamp), kind=TxKind(row.kind),
             legs=tuple(Leg(Asset(leg.asset), leg.amount, Role(leg.role)) for leg in row.legs),
             quote=Quote(row.quote_amount, Asset(row.quote_currency))
             if row.quote_amount is not None and row.quote_currency else None,
             subkind=row.subkind, label=row.label, description=row.description, txhash=row.txhash,
             exchange_id=row.exchange_id,
-        )
-        for row in rows
-    ]
+        ))
+        sources.append(origins.get(row.id) or Origin("", True, f"transaction {row.id}"))
+    transactions, copies = drop_copies(transactions, sources)  # one trade from an API and an export counts once
     _settle_ties(transactions)
     problems = [
         Problem(ProblemKind(p.kind), Severity(p.severity), p.message, p.source)
         for p in session.scalars(select(LedgerProblem).order_by(LedgerProblem.id))
     ]
-    return transactions, problems
+    return transactions, [*problems, *copies]
+
+
+def _origins(session: Session) -> dict[int, Origin]:
+    """Each transaction's exchange (its account's, or its export format's) and source, for ``drop_copies``."""
+    rows = session.execute(
+        select(TransactionRow.id, RawRecord.source, RawRecord.stream, RawRecord.origin, Account.name,
+               Account.exchange)
+        .join(RawRecord, RawRecord.id == TransactionRow.raw_record_id).join(Account, Account.id == RawRecord.account_id)
+    )
+    return {
+        row_id: Origin(SOURCE_EXCHANGES.get(source) or exchange or "", stream != "file",
+                       name if stream != "file" else f"{name}/{origin}")
+        for row_id, source, stream, origin, name, exchange in rows
+    }

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import taxsync
-from importer.files import FORMATS, read_file
+from importer.files import FORMATS, ReadFile, read_file
 from importer.store import get_or_create_account, now_ms, store_raw_records
 from reports import ReportContext, build_report_model, write_report
 from reports.pdf_writer import write_pdf
@@ -47,28 +47,46 @@ class ImportSummary:
     rows: int
     new_records: int
     transactions: int
+    accounts: tuple[str, ...] = ()
 
 
-def import_files(ws: Workspace, paths: Sequence[Path], *, account: str, fmt: str = "auto") -> ImportSummary:
-    """Import exported files into ``account``: all of them or, at the first bad line, nothing at all."""
+def import_files(ws: Workspace, paths: Sequence[Path], *, account: str | None = None,
+                 fmt: str = "auto") -> ImportSummary:
+    """Import exported files into ``account`` (by default each file into the account named after its exchange,
+    else after the file): all of them or, at the first bad line, nothing at all."""
     if fmt != "auto" and fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}': choose auto or {', '.join(FORMATS)}")
-    if not account.strip():
+    if account is not None and not account.strip():
         raise UsageError("an account name is needed (--account NAME)")
+    if not paths:
+        raise UsageError("no file to import: name one or more files (or use --list-formats)")
     read = [read_file(path, FORMATS, fmt) for path in paths]  # every file is checked before anything is stored
     imported_at = now_ms()
     with Session(ws.engine) as session, session.begin():
-        # Files may go into an exchange's account too: an export beside the API, its copies counted once.
-        target = session.scalar(select(Account).where(Account.name == account.strip(), Account.kind == "exchange")) \
-            or get_or_create_account(session, account.strip(), "file")
+        targets = {}
+        for name in sorted({account.strip() if account else default_account(file) for file in read}):
+            # Files may go into an exchange's account too: an export beside the API, its copies counted once.
+            targets[name] = session.scalar(select(Account).where(Account.name == name, Account.kind == "exchange")) \
+                or get_or_create_account(session, name, "file")
         new = store_raw_records(session, (
-            {"account_id": target.id, "source": file.format.name, "stream": "file", "origin": origin,
-             "locator": str(row.line), "external_id": row.external_id, "payload": dict(row.values),
-             "imported_at": imported_at}
+            {"account_id": targets[account.strip() if account else default_account(file)].id,
+             "source": file.format.name, "stream": "file", "origin": origin, "locator": str(row.line),
+             "external_id": row.external_id, "payload": dict(row.values), "imported_at": imported_at}
             for file in read for origin in (str(file.path.resolve()),) for row in file.rows
         ))
-        transactions = rebuild_ledger(session, [target.id])
-    return ImportSummary(len(read), sum(len(f.rows) for f in read), new, transactions)
+        transactions = rebuild_ledger(session, [target.id for target in targets.values()])
+    return ImportSummary(len(read), sum(len(f.rows) for f in read), new, transactions, tuple(targets))
+
+
+def default_account(file: ReadFile) -> str:
+    """The account a file goes to without --account: its exchange's name, else the file's name."""
+    return file.format.exchange or "".join(c if c.isalnum() or c in "-_." else "-" for c in file.path.stem)[:100]
+
+
+def file_formats() -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every registered file format: its name, its title and the header lines it recognizes."""
+    return [(fmt.name, fmt.title, fmt.variants or (",".join((*fmt.required, *fmt.optional)),))
+            for fmt in FORMATS.values()]
 
 
 def rules_for(settings: Settings, jurisdiction: Jurisdiction) -> Rules:

@@ -37,11 +37,23 @@ _INSERT_IGNORING: dict[str, Callable[[Any], Any]] = {
 
 
 def store_raw_records(session: Session, rows: Iterable[dict[str, Any]]) -> int:
-    """Insert raw records (dicts of RawRecord columns, ``payload`` as a mapping); returns how many were new."""
-    prepared = [{**row, "payload": json.dumps(row["payload"], ensure_ascii=False)} for row in rows]
+    """Insert raw records (dicts of RawRecord columns, ``payload`` as a mapping or as its JSON text); returns how
+    many were new."""
+    prepared = [row if isinstance(row["payload"], str) else {**row, "payload": json.dumps(row["payload"],
+                                                                                         ensure_ascii=False)}
+                for row in rows]
     if not prepared:
         return 0
     dialect = session.get_bind().dialect.name
+    columns = tuple(prepared[0])
+    if dialect == "sqlite" and all(len(row) == len(columns) for row in prepared):
+        # the driver's executemany: its rowcount sums the rows inserted, not the ones ignored
+        sql = (f"INSERT OR IGNORE INTO raw_records ({', '.join(columns)}) "
+               f"VALUES ({', '.join('?' * len(columns))})")
+        rows_of = [tuple(row[column] for column in columns) for row in prepared]
+        connection = session.connection()
+        return sum(connection.exec_driver_sql(sql, rows_of[start:start + 100_000]).rowcount  # type: ignore[arg-type]
+                   for start in range(0, len(rows_of), 100_000))
     statement = _INSERT_IGNORING.get(dialect, lambda table: insert(table))(RawRecord.__table__)
     new = 0
     for start in range(0, len(prepared), 5000):  # rowcount counts inserted rows only, whatever else runs

@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 
 from taxsync.types import TimestampMs, from_datetime
 
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _SLASHED = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T]+(\d{1,2}):(\d\d)(?::(\d\d))?)?")
 _COMMON = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?(?: ?UTC|Z)?")
 
@@ -19,12 +18,13 @@ _COMMON = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(
 def parse_decimal(text: str) -> Decimal:
     """An exact decimal from plain numeric text (``1234.5``, ``-0.001``, ``1e-8``); no thousands separators."""
     cleaned = text.strip()
-    if not _NUMBER.fullmatch(cleaned):
+    try:  # Decimal reads plain and exponent notation, and also NaN, Infinity and 1_000, refused below
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or "_" in cleaned:
         raise ValueError(f"'{text}' is not a number (use a dot for decimals and no thousands separators)")
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise ValueError(f"'{text}' is not a number") from None
+    return value
 
 
 def parse_optional_decimal(text: str) -> Decimal | None:

@@ -71,10 +71,12 @@ def import_files(ws: Workspace, paths: Sequence[Path], *, account: str | None = 
         new = store_raw_records(session, (
             {"account_id": targets[account.strip() if account else default_account(file)].id,
              "source": file.format.name, "stream": "file", "origin": origin, "locator": str(row.line),
-             "external_id": row.external_id, "payload": dict(row.values), "imported_at": imported_at}
+             "external_id": row.external_id, "payload": row.payload, "imported_at": imported_at}
             for file in read for origin in (str(file.path.resolve()),) for row in file.rows
         ))
-        transactions = rebuild_ledger(session, [target.id for target in targets.values()])
+        prepared = {(file.format.name, row.external_id): row.normalized
+                    for file in read for row in file.rows if row.normalized is not None}
+        transactions = rebuild_ledger(session, [target.id for target in targets.values()], prepared)
     return ImportSummary(len(read), sum(len(f.rows) for f in read), new, transactions, tuple(targets))
 
 

@@ -72,7 +72,11 @@ def group_of(operation: str) -> str:
 @register("binance-history", exchange="binance")
 def normalize_binance(payload: Mapping[str, Any], account: str, ref: str) -> Normalized:
     rows = rows_of(payload, "Operation")
-    moments = [timestamp(row, "UTC_Time", index=i) for i, row in enumerate(rows)]
+    moments: dict[str, int] = {}  # the rows of a group share their time: each text is read once
+    for i, row in enumerate(rows):
+        if text(row, "UTC_Time") not in moments:
+            moments[text(row, "UTC_Time")] = timestamp(row, "UTC_Time", index=i)
+    moment = moments[text(rows[0], "UTC_Time")]
     operations = [" ".join(required(row, "Operation", index=i).lower().split()) for i, row in enumerate(rows)]
     coins = [asset(row, "Coin", index=i) for i, row in enumerate(rows)]
     changes = [amount(row, "Change", index=i) for i, row in enumerate(rows)]
@@ -84,9 +88,9 @@ def normalize_binance(payload: Mapping[str, Any], account: str, ref: str) -> Nor
                         f"{description}: {changes[0]} {coins[0]} in a {wallet} account is derivatives or margin "
                         "trading, not supported yet", ref)
     if len(rows) > 1 or group_of(operations[0]):
-        return _trade(rows, operations, coins, changes, moments[0], account, ref, description)
+        return _trade(rows, operations, coins, changes, moment, account, ref, description)
     coin, change, kind = coins[0], changes[0], operations[0]
-    base = {"ref": ref, "account": account, "timestamp": moments[0], "description": description}
+    base = {"ref": ref, "account": account, "timestamp": moment, "description": description}
     if kind in OWN_WALLETS or not change:
         return Normalized(None)
     if kind in INCOME:

@@ -179,7 +179,9 @@ def _check(path: Path, fmt: FileFormat, records: list[tuple[int, Mapping[str, An
     checked: list[RawRow] = []
     seen: Counter[str] = Counter()
     sha256, name = hashlib.sha256, path.name
-    first = records[0][1] if records else {}
+    if not records:
+        return []
+    first = records[0][1]
     dumps = _flat_json(list(first["rows"][0] if fmt.group is not None else first), grouped=fmt.group is not None)
     for line, payload, numbers in records:
         try:

@@ -47,6 +47,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine_million.py
 	$(BIN)/python bench/prices_lookup.py
 	$(BIN)/python bench/valuation_million.py
+	$(BIN)/python bench/import_million.py --format binance
+	$(BIN)/python bench/import_million.py --format koinly
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) reports/taxsync-* build dist .pytest_cache

@@ -26,6 +26,7 @@ from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.store import load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import link_problems, match_transfers
+from taxsync.perf import collector_paused
 from taxsync.prices.attempts import load_attempts
 from taxsync.prices.fx import ecb_rate
 from taxsync.prices.oracle import Oracle
@@ -60,7 +61,12 @@ def import_files(ws: Workspace, paths: Sequence[Path], *, account: str | None = 
         raise UsageError("an account name is needed (--account NAME)")
     if not paths:
         raise UsageError("no file to import: name one or more files (or use --list-formats)")
-    read = [read_file(path, FORMATS, fmt) for path in paths]  # every file is checked before anything is stored
+    with collector_paused():  # millions of acyclic records: the cyclic collector would only walk them again
+        return _import_read(ws, [read_file(path, FORMATS, fmt) for path in paths], account)
+
+
+def _import_read(ws: Workspace, read: list[ReadFile], account: str | None) -> ImportSummary:
+    """Store files that were read and checked completely, in one database transaction, and rebuild the ledger."""
     imported_at = now_ms()
     with Session(ws.engine) as session, session.begin():
         targets = {}

@@ -179,6 +179,9 @@ def drop_copies(transactions: Sequence[Transaction], origins: Sequence[Origin]
                 ) -> tuple[list[Transaction], list[Problem]]:
     """The transactions without the copies of another source's, in their order, and the problems: one info per
     copy left out, one warning per pair that looks alike but was kept."""
+    sources = {origin.source for origin in origins}
+    if len(sources) < 2 or all(origin.api for origin in origins):
+        return list(transactions), []  # one source, or API records only: nothing can be a copy
     finder = _Finder(transactions, origins)
     finder.by_id()
     finder.by_time()

@@ -156,7 +156,7 @@ def load_ledger(session: Session) -> tuple[list[Transaction], list[Problem]]:
             subkind=row.subkind, label=row.label, description=row.description, txhash=row.txhash,
             exchange_id=row.exchange_id,
         ))
-        sources.append(origins.get(row.id) or Origin("", True, f"transaction {row.id}"))
+        sources.append(origins.get(row.id) or Origin("", True, ""))
     transactions, copies = drop_copies(transactions, sources)  # one trade from an API and an export counts once
     _settle_ties(transactions)
     problems = [
@@ -168,6 +168,10 @@ def load_ledger(session: Session) -> tuple[list[Transaction], list[Problem]]:
 
 def _origins(session: Session) -> dict[int, Origin]:
     """Each transaction's exchange (its account's, or its export format's) and source, for ``drop_copies``."""
+    sources = {(account, origin if stream == "file" else "") for account, stream, origin in session.execute(
+        select(RawRecord.account_id, RawRecord.stream, RawRecord.origin).distinct())}
+    if len(sources) < 2 or all(not origin for _, origin in sources):
+        return {}  # one source, or API records only: no copies to look for (drop_copies knows it too)
     rows = session.execute(
         select(TransactionRow.id, RawRecord.source, RawRecord.stream, RawRecord.origin, Account.name,
                Account.exchange)

@@ -65,21 +65,36 @@ OWN_WALLETS = frozenset({
 DERIVATIVE_ACCOUNTS = ("futures", "margin", "options")
 
 
+_KEYS: dict[str, str] = {}  # operation as written -> as looked up (a file has a few dozen distinct ones)
+
+
+def operation_key(operation: str) -> str:
+    key = _KEYS.get(operation)
+    if key is None:
+        key = " ".join(operation.lower().split())
+        if len(_KEYS) < 10_000:
+            _KEYS[operation] = key
+    return key
+
+
 def group_of(operation: str) -> str:
-    return GROUPS.get(" ".join(operation.lower().split()), "")
+    return GROUPS.get(operation_key(operation), "")
 
 
 @register("binance-history", exchange="binance")
 def normalize_binance(payload: Mapping[str, Any], account: str, ref: str) -> Normalized:
     rows = rows_of(payload, "Operation")
     moments: dict[str, int] = {}  # the rows of a group share their time: each text is read once
+    operations: list[str] = []
+    coins: list[Asset] = []
+    changes: list[Decimal] = []
     for i, row in enumerate(rows):
-        if text(row, "UTC_Time") not in moments:
-            moments[text(row, "UTC_Time")] = timestamp(row, "UTC_Time", index=i)
+        if (when := text(row, "UTC_Time")) not in moments:
+            moments[when] = timestamp(row, "UTC_Time", index=i)
+        operations.append(operation_key(required(row, "Operation", index=i)))
+        coins.append(asset(row, "Coin", index=i))
+        changes.append(amount(row, "Change", index=i))
     moment = moments[text(rows[0], "UTC_Time")]
-    operations = [" ".join(required(row, "Operation", index=i).lower().split()) for i, row in enumerate(rows)]
-    coins = [asset(row, "Coin", index=i) for i, row in enumerate(rows)]
-    changes = [amount(row, "Change", index=i) for i, row in enumerate(rows)]
     wallet = text(rows[0], "Account")
     op, remark = text(rows[0], "Operation"), text(rows[0], "Remark")
     description = f"Binance {op}" + (f" ({wallet})" if wallet else "") + (f": {remark}" if remark else "")

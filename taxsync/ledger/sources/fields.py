@@ -51,10 +51,18 @@ def timestamp(row: Mapping[str, Any], column: str, *, index: int = 0, day_first:
         raise FieldError(column, str(error), row=index) from None
 
 
+_ASSETS: dict[str, Asset] = {}  # asset codes as written that were checked already
+
+
 def asset(row: Mapping[str, Any], column: str, *, index: int = 0) -> Asset:
+    written = row.get(column, "")
+    if (known := _ASSETS.get(written)) is not None:
+        return known
     value = required(row, column, index=index).upper()
     if not value.replace(".", "").replace("-", "").replace("_", "").isalnum() or len(value) > 20:
         raise FieldError(column, f"'{value}' is not an asset code", row=index)
+    if len(_ASSETS) < 100_000 and isinstance(written, str):
+        _ASSETS[written] = Asset(value)
     return Asset(value)
 
 

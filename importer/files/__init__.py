@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from importer.files.base import FileFormat, RawRow, ReadFile, read_file
-from importer.files.binance import BINANCE_HISTORY
+from importer.files.binance import BINANCE_HISTORY, BINANCE_TRADES, BINANCE_TRADES_2019
 from importer.files.coinbase import COINBASE_HISTORY
 from importer.files.koinly import KOINLY
 from importer.files.kraken import KRAKEN_LEDGERS, KRAKEN_TRADES
 
 FORMATS: dict[str, FileFormat] = {fmt.name: fmt for fmt in (KOINLY,)}
-FORMATS.update((fmt.name, fmt) for fmt in (BINANCE_HISTORY, COINBASE_HISTORY, KRAKEN_LEDGERS, KRAKEN_TRADES))
+FORMATS.update((fmt.name, fmt) for fmt in (BINANCE_HISTORY, BINANCE_TRADES, BINANCE_TRADES_2019, COINBASE_HISTORY,
+                                           KRAKEN_LEDGERS, KRAKEN_TRADES))
 
 __all__ = ["FORMATS", "FileFormat", "RawRow", "ReadFile", "read_file"]

@@ -63,3 +63,30 @@ BINANCE_HISTORY = FileFormat(
     variants=("User_ID,UTC_Time,Account,Operation,Coin,Change,Remark",
               "User ID,UTC Time,Account,Operation,Coin,Change,Remark"),
 )
+
+BINANCE_TRADES = FileFormat(
+    name="binance-trades",
+    title="Binance spot trade history",
+    required=("Date(UTC)", "Pair", "Side", "Executed", "Amount"),
+    optional=("Price", "Fee"),
+    aliases=(("Date (UTC)", "Date(UTC)"),),
+    exchange="binance",
+    numbers=("Price", "Executed", "Amount", "Fee"),
+    layout="header Date(UTC),Pair,Side,Price,Executed,Amount,Fee; Date(UTC) like 2024-03-01 14:25:00; Executed, "
+           "Amount and Fee with their asset, like 0.0015BTC",
+    variants=("Date(UTC),Pair,Side,Price,Executed,Amount,Fee",),
+)
+
+# The layout before 2021: its Amount is what the later one calls Executed, its Total the later Amount.
+BINANCE_TRADES_2019 = FileFormat(
+    name="binance-trades-2019",
+    title="Binance spot trade history (before 2021)",
+    required=("Date(UTC)", "Pair", "Side", "Executed", "Amount", "Fee Coin"),
+    optional=("Price", "Fee"),
+    aliases=(("Market", "Pair"), ("Type", "Side"), ("Amount", "Executed"), ("Total", "Amount")),
+    exchange="binance",
+    numbers=("Price", "Executed", "Amount", "Fee"),
+    layout="header Date(UTC),Market,Type,Price,Amount,Total,Fee,Fee Coin; Date(UTC) like 2024-03-01 14:25:00; "
+           "plain numbers like 0.0015",
+    variants=("Date(UTC),Market,Type,Price,Amount,Total,Fee,Fee Coin",),
+)

@@ -48,4 +48,4 @@ def register(source: str, *, exchange: str = "") -> Callable[[Normalizer], Norma
 
 
 from taxsync.ledger.sources import ccxt, koinly  # noqa: E402,F401,I001  (each registers itself)
-from taxsync.ledger.sources import binance, coinbase, kraken  # noqa: E402,F401
+from taxsync.ledger.sources import binance, binance_trades, coinbase, kraken  # noqa: E402,F401

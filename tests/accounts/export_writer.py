@@ -41,3 +41,16 @@ def binance_export(history: SimHistory, path: Path, *, skip_trades: int = 0) -> 
     rows.sort(key=lambda row: row[0])
     path.write_text("\n".join([HEADER, *(text for _, text in rows)]) + "\n", encoding="utf-8")
     return path
+
+
+def binance_trade_export(history: SimHistory, path: Path) -> Path:
+    """Every fill as a row of the spot trade history export (assets after the amounts), in time order."""
+    rows = ["Date(UTC),Pair,Side,Price,Executed,Amount,Fee"]
+    for t in sorted(history.trades, key=lambda t: (t.time, t.symbol, t.id)):
+        market = history.market(t.symbol)
+        assert market is not None
+        side = "BUY" if t.is_buyer else "SELL"
+        rows.append(f"{_second(t.time)},{market.base}{market.quote},{side},{t.price},{t.qty}{market.base},"
+                    f"{t.quote_qty}{market.quote},{t.commission}{t.commission_asset}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path

@@ -15,7 +15,7 @@ from taxsync.ledger.store import load_ledger
 from taxsync.problems import Severity
 from taxsync.types import TimestampMs, to_datetime
 from taxsync.workspace import Workspace
-from tests.accounts.export_writer import binance_export
+from tests.accounts.export_writer import binance_export, binance_trade_export
 
 
 def loaded(ws: Workspace) -> tuple[list[Transaction], list]:
@@ -47,6 +47,18 @@ def test_api_and_export_of_one_history_count_once(binance_ws: Workspace, history
     ambiguous = [p for p in problems if "do not make one trade" in p.message]  # two markets in one second
     assert len(copies) == summary.rows - len(ambiguous) > 2000  # every record of the export is a copy
     assert all(p.source.startswith(f"{into}/binance.csv:") for p in copies)
+
+
+def test_the_spot_trade_history_beside_the_api_counts_once(binance_ws: Workspace, history: SimHistory,
+                                                            tmp_path: Path) -> None:
+    accounts.import_accounts(binance_ws, retry_delay=0.01)
+    api_only, _ = loaded(binance_ws)
+    summary = service.import_files(binance_ws, [binance_trade_export(history, tmp_path / "trades.csv")],
+                                   account="binance-trades")
+    transactions, problems = loaded(binance_ws)
+    assert summary.rows == len(history.trades)
+    assert sorted(tx.ref for tx in transactions) == sorted(tx.ref for tx in api_only)
+    assert sum(p.severity is Severity.INFO for p in problems) == len(history.trades)
 
 
 def test_a_near_copy_is_suspected_not_merged(binance_ws: Workspace, history: SimHistory, tmp_path: Path,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 import taxsync
 from importer.files import FORMATS, ReadFile, read_file
-from importer.store import get_or_create_account, now_ms, store_raw_records
+from importer.store import get_or_create_account, large_cache, now_ms, store_raw_records
 from reports import ReportContext, build_report_model, write_report
 from reports.pdf_writer import write_pdf
 from taxsync.assets import FIAT
@@ -68,7 +68,7 @@ def import_files(ws: Workspace, paths: Sequence[Path], *, account: str | None = 
 def _import_read(ws: Workspace, read: list[ReadFile], account: str | None) -> ImportSummary:
     """Store files that were read and checked completely, in one database transaction, and rebuild the ledger."""
     imported_at = now_ms()
-    with Session(ws.engine) as session, session.begin():
+    with Session(ws.engine) as session, session.begin(), large_cache(session):
         targets = {}
         for name in sorted({account.strip() if account else default_account(file) for file in read}):
             # Files may go into an exchange's account too: an export beside the API, its copies counted once.

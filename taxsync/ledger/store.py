@@ -57,8 +57,11 @@ def _records(session: Session, account: Account, prepared: Prepared | None
     for start in range(0, len(missing), 900):  # records stored by an earlier import
         payloads.update(session.execute(select(RawRecord.id, RawRecord.payload)
                                         .where(RawRecord.id.in_(missing[start:start + 900]))).all())
+    where_from: dict[tuple[str, str], str] = {}  # "account/file.csv:" once per file
     for raw_id, source, stream, origin, locator, external_id in heads:
-        ref = _ref(account.name, stream, origin, locator)
+        if (prefix := where_from.get((stream, origin))) is None:
+            prefix = where_from[stream, origin] = _ref(account.name, stream, origin, "")
+        ref = prefix + locator
         known = prepared.get((source, external_id))
         if known is None:
             yield raw_id, ref, *_normalize(source, payloads[raw_id], account.name, ref)
@@ -66,6 +69,7 @@ def _records(session: Session, account: Account, prepared: Prepared | None
             yield raw_id, ref, known.transaction, [replace(p, source=ref) for p in known.problems]
 
 
+_VALUE: dict[TxKind | Role, str] = {member: member.value for member in (*TxKind, *Role)}  # cheaper than .value
 _TX_COLUMNS = ("id", "account_id", "raw_record_id", "ref", "timestamp", "kind", "subkind", "label", "description",
                "txhash", "exchange_id", "quote_amount", "quote_currency")
 _LEG_COLUMNS = ("transaction_id", "position", "asset", "amount", "role")
@@ -102,10 +106,10 @@ def rebuild_ledger(session: Session, account_ids: Iterable[int], prepared: Prepa
             if tx is None:
                 continue
             quote = tx.quote
-            transactions.append((next_id, account_id, raw_id, ref, tx.timestamp, tx.kind.value, tx.subkind, tx.label,
+            transactions.append((next_id, account_id, raw_id, ref, tx.timestamp, _VALUE[tx.kind], tx.subkind, tx.label,
                                  tx.description, tx.txhash, tx.exchange_id,
                                  decimal_text(quote.amount) if quote else None, quote.currency if quote else None))
-            legs += [(next_id, i, leg.asset, decimal_text(leg.amount), leg.role.value)
+            legs += [(next_id, i, leg.asset, decimal_text(leg.amount), _VALUE[leg.role])
                      for i, leg in enumerate(tx.legs)]
             next_id += 1
         bulk_insert(session, "transactions", _TX_COLUMNS, transactions)

@@ -80,6 +80,7 @@ _COMMA_GROUPS = re.compile(r"[1-9]\d{0,2}(,\d{3})+")  # 1,234 or 12,345,678: eit
 _COMMA_GROUPS_DOT = re.compile(r"[1-9]\d{0,2}(,\d{3})+\.\d+")  # 1,234.5: thousands comma
 _DECIMAL_COMMA = re.compile(r"\d+,\d+|[1-9]\d{0,2}(\.\d{3})+(,\d+)?")  # 0,5 1234,567 1.234,5 1.234.567
 _DOT_GROUPS = re.compile(r"[1-9]\d{0,2}(\.\d{3}){2,}")  # 1.234.567: dots between thousands
+_DOT_DECIMAL = re.compile(r"\d*\.(\d{1,2}|\d{4,})|\d{4,}\.\d*|0\.\d+")  # 0.5 12.34 1.2345 1234.5: a decimal dot
 
 
 def _style_of(value: str) -> NumberStyle | None:
@@ -120,12 +121,16 @@ def settle_numbers(path: str, rows: Sequence[tuple[int, list[str]]], columns: Se
     style: NumberStyle | None = None
     first: tuple[int, str, str] | None = None  # where the style was seen
     ambiguous: tuple[int, str, str] | None = None
+    dot: tuple[int, str, str] | None = None  # a decimal dot (0.5): no decimal commas in this file then
     for line, fields in rows:
         for index, column in columns:
             if index >= len(fields):
                 continue
             value = fields[index]
             if "," not in value and value.count(".") < 2:
+                if dot is None and "." in value and len(cores := _CORE.findall(value)) == 1 \
+                        and _DOT_DECIMAL.fullmatch(cores[0]):
+                    dot = (line, column, value)
                 continue
             try:
                 seen = _style_of(value)
@@ -140,6 +145,10 @@ def settle_numbers(path: str, rows: Sequence[tuple[int, list[str]]], columns: Se
                 raise InputError(path, f"'{value}' is written with {seen.value}, but line {first[0]} ('{first[2]}' "
                                  f"in {first[1]}) uses {style.value}; one file must use one style. {expected}",
                                  line=line, column=column)
+    if style is NumberStyle.DECIMAL_COMMA and dot is not None and first is not None:
+        (line, column, value), other = max(dot, first), min(dot, first)
+        raise InputError(path, f"'{value}' and '{other[2]}' (line {other[0]}, {other[1]}) use the dot and the comma "
+                         f"both for decimals; one file must use one style. {expected}", line=line, column=column)
     if style is None and ambiguous is not None:
         line, column, message = ambiguous
         raise InputError(path, f"{message}, and no other number in the file tells which. {expected}",

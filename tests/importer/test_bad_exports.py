@@ -76,6 +76,14 @@ def test_two_number_styles_in_one_file_are_refused(tmp_path: Path) -> None:
     assert (error.line, error.column) == (3, "Change") and "line 2" in str(error)
 
 
+def test_a_decimal_dot_in_a_file_of_decimal_commas_is_refused(tmp_path: Path) -> None:
+    lines = ["User_ID;UTC_Time;Account;Operation;Coin;Change;Remark",
+             "1;2024-01-03 09:15:02;Spot;Deposit;USDT;0.5;",
+             "1;2024-01-04 09:15:02;Spot;Deposit;BTC;1.234.567,5;"]
+    error = refused(write(tmp_path, "\n".join(lines) + "\n"))
+    assert (error.line, error.column) == (3, "Change") and "'0.5'" in str(error) and "one style" in str(error)
+
+
 @pytest.mark.parametrize("date", ["03/01/2024 09:15:02", "13/01/2024 09:15", "01.03.2024 09:15:02"])
 def test_day_first_or_month_first_dates_are_refused_with_the_expected_layout(tmp_path: Path, date: str) -> None:
     error = refused(write(tmp_path, BINANCE.replace("2024-01-04 07:00:00", date)))

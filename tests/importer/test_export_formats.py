@@ -12,9 +12,13 @@ import io
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from importer.files import FORMATS, read_file
 from importer.files.text import delimiters
+from taxsync import service
+from taxsync.ledger.store import load_ledger
+from taxsync.workspace import Workspace
 from tests.importer.golden import ledger_text
 
 EXPORTS = Path(__file__).parent.parent / "fixtures" / "exports"
@@ -46,3 +50,16 @@ def test_kraken_ledger_and_trades_exports_carry_the_same_trade_ids() -> None:
     ledger = {row.values["rows"][0]["refid"] for row in read_file(EXPORTS / "kraken-ledgers.csv", FORMATS).rows}
     trades = {row.values["txid"] for row in read_file(EXPORTS / "kraken-trades.csv", FORMATS).rows}
     assert {"TJKLXX-PGMUI-4NTLXU", "TOGXJQ-SPHIX-6PW5W6"} <= ledger & trades
+
+
+def test_kraken_ledgers_and_trades_in_one_account_count_each_trade_once(workspace: Workspace) -> None:
+    service.import_files(workspace, [EXPORTS / "kraken-ledgers.csv", EXPORTS / "kraken-trades.csv"])
+    with Session(workspace.engine) as session:
+        transactions, problems = load_ledger(session)
+    trades = sorted((tx.exchange_id, tx.ref) for tx in transactions if tx.kind.value == "trade")
+    assert trades == [("ELN3J7P-WSEKX-DHRZ4Z", "kraken/kraken-ledgers.csv:12"),
+                      ("TCWJEG-FL4SZ-3FKGH6", "kraken/kraken-trades.csv:4"),  # only in the trades file
+                      ("TJKLXX-PGMUI-4NTLXU", "kraken/kraken-ledgers.csv:4"),
+                      ("TOGXJQ-SPHIX-6PW5W6", "kraken/kraken-ledgers.csv:6")]
+    copies = sorted(p.source for p in problems if p.kind.value == "duplicate_suspicion")
+    assert copies == ["kraken/kraken-trades.csv:2", "kraken/kraken-trades.csv:3"]

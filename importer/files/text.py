@@ -32,6 +32,8 @@ def decode(path: str, data: bytes) -> str:
         encoding = "utf-16-le"
     elif len(data) >= 8 and data[0:200:2].count(0) > 0.9 * len(data[0:200:2]):
         encoding = "utf-16-be"
+    elif b"\x00" in data[:4096]:
+        raise InputError(path, "the file holds binary data, not CSV text: export the history as CSV", line=1)
     else:
         encoding = "utf-8"
     try:

@@ -49,6 +49,11 @@ def test_a_windows_1252_file_is_refused_with_the_encoding_to_save_as(tmp_path: P
     assert error.line == 6 and "Windows-1252" in str(error) and "UTF-8" in str(error)
 
 
+def test_a_binary_file_is_refused_as_not_csv(tmp_path: Path) -> None:
+    error = refused(write(tmp_path, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\x00\x01\x02" * 20))
+    assert error.line == 1 and "binary data" in str(error)
+
+
 def test_semicolons_and_decimal_commas_are_read_when_the_file_shows_its_style(tmp_path: Path) -> None:
     european = "\n".join(line.replace(",", ";").replace(".", ",") for line in BINANCE.splitlines()) + "\n"
     assert ledger_text(write(tmp_path, european)) == GOLDEN

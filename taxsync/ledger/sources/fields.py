@@ -56,7 +56,7 @@ _ASSETS: dict[str, Asset] = {}  # asset codes as written that were checked alrea
 
 def asset(row: Mapping[str, Any], column: str, *, index: int = 0) -> Asset:
     written = row.get(column, "")
-    if (known := _ASSETS.get(written)) is not None:
+    if isinstance(written, str) and (known := _ASSETS.get(written)) is not None:
         return known
     value = required(row, column, index=index).upper()
     if not value.replace(".", "").replace("-", "").replace("_", "").isalnum() or len(value) > 20:

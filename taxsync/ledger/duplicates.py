@@ -66,9 +66,14 @@ def _when(tx: Transaction) -> str:
 class _Finder:
     def __init__(self, transactions: Sequence[Transaction], origins: Sequence[Origin]):
         self.txs, self.origins = transactions, origins
-        self.nets = [_net(tx) for tx in transactions]
+        self._nets: dict[int, dict[str, Decimal]] = {}  # made when first needed: most are never compared
         self.dropped: dict[int, Problem] = {}
         self.problems: list[Problem] = []
+
+    def net(self, i: int) -> dict[str, Decimal]:
+        if (net := self._nets.get(i)) is None:
+            net = self._nets[i] = _net(self.txs[i])
+        return net
 
     def rank(self, i: int) -> tuple[int, str, int]:
         return (0 if self.origins[i].api else 1, self.origins[i].source, i)
@@ -92,7 +97,7 @@ class _Finder:
             for i in others:
                 if self.origins[i].source == self.origins[keeper].source:
                     continue
-                if self.nets[i] == self.nets[keeper]:
+                if self.net(i) == self.net(keeper):
                     self.drop(i, [keeper], f"exchange id {exchange_id}")
                 else:
                     self.problems.append(self._suspect(i, keeper, f"the same exchange id {exchange_id} but other "
@@ -108,7 +113,7 @@ class _Finder:
         used: set[int] = set()
         for i in sorted(range(len(self.txs)), key=lambda k: self.txs[k].timestamp):
             origin, tx = self.origins[i], self.txs[i]
-            if origin.api or not origin.exchange or i in self.dropped or not self.nets[i]:
+            if origin.api or not origin.exchange or i in self.dropped or not self.net(i):
                 continue
             entries = index[origin.exchange, tx.kind.value]
             low = bisect.bisect_left(entries, (tx.timestamp - SAME_SECOND_MS + 1, -1))
@@ -121,19 +126,19 @@ class _Finder:
                 self.drop(i, match, "same time to the second and the same amounts")
 
     def _match(self, i: int, candidates: list[int]) -> list[int]:
-        assets = set(self.nets[i])
+        assets = set(self.net(i))
         by_source: dict[str, list[int]] = defaultdict(list)
         for j in sorted(candidates, key=self.rank):
             by_source[self.origins[j].source].append(j)
         for members in by_source.values():  # the preferred source first
-            mine = [j for j in members if set(self.nets[j]) <= assets]
+            mine = [j for j in members if set(self.net(j)) <= assets]
             for j in mine:
-                if self.nets[j] == self.nets[i]:
+                if self.net(j) == self.net(i):
                     return [j]
             total: dict[str, Decimal] = {}
             for j in mine:
-                total = _add(total, self.nets[j])
-            if len(mine) > 1 and total == self.nets[i]:
+                total = _add(total, self.net(j))
+            if len(mine) > 1 and total == self.net(i):
                 return mine
         return []
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from importer.simulator.history import SimHistory
 from taxsync import accounts, service
+from taxsync.assets import FIAT
 from taxsync.ledger.records import Transaction
 from taxsync.ledger.store import load_ledger
 from taxsync.problems import Severity
@@ -39,6 +40,8 @@ def test_api_and_export_of_one_history_count_once(binance_ws: Workspace, history
     api_only, _ = loaded(binance_ws)
     expected = {asset: amount for asset, amount in history.balances().items() if amount}
     assert sums(api_only) == expected
+    held = held_amounts(binance_ws)
+    assert held == {asset: amount for asset, amount in expected.items() if asset not in FIAT}
     summary = service.import_files(binance_ws, [binance_export(history, tmp_path / "binance.csv")], account=into)
     transactions, problems = loaded(binance_ws)
     assert sums(transactions) == expected  # not twice
@@ -47,6 +50,15 @@ def test_api_and_export_of_one_history_count_once(binance_ws: Workspace, history
     ambiguous = [p for p in problems if "do not make one trade" in p.message]  # two markets in one second
     assert len(copies) == summary.rows - len(ambiguous) > 2000  # every record of the export is a copy
     assert all(p.source.startswith(f"{into}/binance.csv:") for p in copies)
+    assert held_amounts(binance_ws) == held  # the tax engine's holdings: each event once
+
+
+def held_amounts(ws: Workspace) -> dict[str, Decimal]:
+    """What the tax engine says is held per asset, from every account (the report's holdings)."""
+    total: dict[str, Decimal] = {}
+    for holding in service.holdings(ws):
+        total[holding.asset] = total.get(holding.asset, Decimal(0)) + holding.amount
+    return {asset: amount for asset, amount in total.items() if amount}
 
 
 def test_the_spot_trade_history_beside_the_api_counts_once(binance_ws: Workspace, history: SimHistory,

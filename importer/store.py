@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from taxsync.db import Account, RawRecord
@@ -50,7 +51,8 @@ def large_cache(session: Session, megabytes: int = 256) -> Iterator[None]:
     try:
         yield
     finally:
-        session.execute(text(f"PRAGMA cache_size={int(before or -2000)}"))
+        with suppress(SQLAlchemyError):  # after a failure the connection is discarded with its cache anyway
+            session.execute(text(f"PRAGMA cache_size={int(before or -2000)}"))
 
 
 def store_raw_records(session: Session, rows: Iterable[dict[str, Any]]) -> int:

@@ -31,6 +31,9 @@ def parse_optional_decimal(text: str) -> Decimal | None:
     return None if not text.strip() else parse_decimal(text)
 
 
+_DAYS: dict[str, int] = {}  # "2024-03-01" -> its midnight in UTC milliseconds (a file has a few thousand days)
+
+
 def parse_timestamp(text: str, *, day_first: bool | None = None) -> TimestampMs:
     """UTC milliseconds from ``2024-03-01 14:25:00 UTC``, ``2024-03-01 14:25``, ISO 8601 with an offset or Z.
 
@@ -41,12 +44,18 @@ def parse_timestamp(text: str, *, day_first: bool | None = None) -> TimestampMs:
     cleaned = text.strip()
     if match := _COMMON.fullmatch(cleaned):  # the usual UTC spellings, without strptime's cost
         year, month, day, hour, minute, second, fraction = match.groups()
-        try:
-            moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-                              tzinfo=UTC)
-        except ValueError:
-            raise ValueError(f"'{text}' is not a date and time: no such day or hour") from None
-        return TimestampMs(from_datetime(moment) + int((fraction or "0").ljust(3, "0")[:3]))
+        clock = int(hour or 0), int(minute or 0), int(second or 0)
+        midnight = _DAYS.get(cleaned[:10])
+        if midnight is None or clock[0] > 23 or clock[1] > 59 or clock[2] > 59:
+            try:
+                midnight = from_datetime(datetime(int(year), int(month), int(day), *clock, tzinfo=UTC)) - (
+                    (clock[0] * 60 + clock[1]) * 60 + clock[2]) * 1000
+            except ValueError:
+                raise ValueError(f"'{text}' is not a date and time: no such day or hour") from None
+            if len(_DAYS) < 100_000:
+                _DAYS[cleaned[:10]] = midnight
+        return TimestampMs(midnight + ((clock[0] * 60 + clock[1]) * 60 + clock[2]) * 1000
+                           + int((fraction or "0").ljust(3, "0")[:3]))
     if slashed := _SLASHED.fullmatch(cleaned):
         return _slashed(text, slashed.groups(), day_first)
     try:

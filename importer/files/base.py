@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
@@ -177,7 +176,7 @@ def _check(path: Path, fmt: FileFormat, records: list[tuple[int, Mapping[str, An
     """Each record normalized once (a bad field names its line and column) and given its natural key."""
     normalize = NORMALIZERS[fmt.name]
     checked: list[RawRow] = []
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}  # occurrences of each content so far
     sha256, name = hashlib.sha256, path.name
     if not records:
         return []
@@ -191,8 +190,8 @@ def _check(path: Path, fmt: FileFormat, records: list[tuple[int, Mapping[str, An
             raise InputError(str(path), f"{error}. {fmt.expected()}", line=at, column=error.column) from None
         stored = dumps(payload, sort_keys=True)
         digest = sha256(stored.encode()).hexdigest()[:40]
-        seen[digest] += 1
-        checked.append(RawRow(line, payload, f"{digest}#{seen[digest]}", stored, normalized))
+        seen[digest] = count = seen.get(digest, 0) + 1
+        checked.append(RawRow(line, payload, f"{digest}#{count}", stored, normalized))
     return checked
 
 

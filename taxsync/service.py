@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import taxsync
@@ -24,6 +24,7 @@ from taxsync.db import Account, RawRecord
 from taxsync.errors import UsageError
 from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
+from taxsync.ledger.sources import Normalized
 from taxsync.ledger.store import load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import link_problems, match_transfers
 from taxsync.perf import collector_paused
@@ -74,15 +75,33 @@ def _import_read(ws: Workspace, read: list[ReadFile], account: str | None) -> Im
             # Files may go into an exchange's account too: an export beside the API, its copies counted once.
             targets[name] = session.scalar(select(Account).where(Account.name == name, Account.kind == "exchange")) \
                 or get_or_create_account(session, name, "file")
+        fresh = not session.scalar(select(RawRecord.id).where(RawRecord.account_id.in_(
+            [target.id for target in targets.values()])).limit(1))
+        first_id = (session.scalar(select(func.max(RawRecord.id))) or 0) + 1
+        owner = [targets[account.strip() if account else default_account(file)].id for file in read]
+        origins = [str(file.path.resolve()) for file in read]
+        total = sum(len(file.rows) for file in read)
+        ids = iter(range(first_id, first_id + total))
         new = store_raw_records(session, (
-            {"account_id": targets[account.strip() if account else default_account(file)].id,
-             "source": file.format.name, "stream": "file", "origin": origin, "locator": str(row.line),
-             "external_id": row.external_id, "payload": row.payload, "imported_at": imported_at}
-            for file in read for origin in (str(file.path.resolve()),) for row in file.rows
+            {"id": next(ids), "account_id": owner[n], "source": file.format.name, "stream": "file",
+             "origin": origins[n], "locator": str(row.line), "external_id": row.external_id, "payload": row.payload,
+             "imported_at": imported_at}
+            for n, file in enumerate(read) for row in file.rows
         ))
-        prepared = {(file.format.name, row.external_id): row.normalized
-                    for file in read for row in file.rows if row.normalized is not None}
-        transactions = rebuild_ledger(session, [target.id for target in targets.values()], prepared)
+        if fresh and new == total:  # every record went in under the id given here: no need to read them back
+            whole: dict[int, list[tuple[int, str, str, Normalized]]] = {target.id: [] for target in targets.values()}
+            raw_id = first_id
+            for n, file in enumerate(read):
+                records = whole[owner[n]]
+                for row in file.rows:
+                    if row.normalized is not None:
+                        records.append((raw_id, origins[n], str(row.line), row.normalized))
+                    raw_id += 1
+            transactions = rebuild_ledger(session, list(whole), whole=whole)
+        else:
+            prepared = {(file.format.name, row.external_id): row.normalized
+                        for file in read for row in file.rows if row.normalized is not None}
+            transactions = rebuild_ledger(session, [target.id for target in targets.values()], prepared)
     return ImportSummary(len(read), sum(len(f.rows) for f in read), new, transactions, tuple(targets))
 
 

@@ -7,7 +7,7 @@ records in one database transaction, so a better parser fixes old data without a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -85,9 +85,23 @@ def bulk_insert(session: Session, table: str, columns: tuple[str, ...], rows: li
         connection.exec_driver_sql(sql, rows[start:start + 100_000])  # type: ignore[arg-type]
 
 
-def rebuild_ledger(session: Session, account_ids: Iterable[int], prepared: Prepared | None = None) -> int:
+def _known(account: Account, records: Sequence[tuple[int, str, str, Normalized]]
+           ) -> Iterator[tuple[int, str, Transaction | None, list[Problem]]]:
+    """``_records`` of an account whose every raw record was just stored (raw id, origin, locator, normalized)."""
+    where_from: dict[str, str] = {}
+    for raw_id, origin, locator, known in records:
+        if (prefix := where_from.get(origin)) is None:
+            prefix = where_from[origin] = _ref(account.name, "file", origin, "")
+        ref = prefix + locator
+        yield raw_id, ref, known.transaction, [replace(p, source=ref) for p in known.problems] if known.problems else []
+
+
+def rebuild_ledger(session: Session, account_ids: Iterable[int], prepared: Prepared | None = None,
+                   whole: Mapping[int, Sequence[tuple[int, str, str, Normalized]]] | None = None) -> int:
     """Derive the transactions of the given accounts anew; returns how many there are now. ``prepared`` holds
-    normalizations already made (a file's records, checked before they were stored), so none is made twice.
+    normalizations already made (a file's records, checked before they were stored), so none is made twice;
+    ``whole`` gives, for an account all of whose raw records were just stored, each of them in id order (raw id,
+    origin, locator, normalized), so they need not be read back.
 
     Rows are written with bulk inserts and ids assigned here, so a large account rebuilds in seconds.
     """
@@ -100,7 +114,9 @@ def rebuild_ledger(session: Session, account_ids: Iterable[int], prepared: Prepa
         transactions: list[tuple[Any, ...]] = []
         legs: list[tuple[Any, ...]] = []
         problems: list[tuple[Any, ...]] = []
-        for raw_id, ref, tx, found in _records(session, account, prepared):
+        records = _known(account, whole[account_id]) if whole and account_id in whole \
+            else _records(session, account, prepared)
+        for raw_id, ref, tx, found in records:
             if found:
                 problems += [(account_id, raw_id, p.kind.value, p.severity.value, p.message, p.source) for p in found]
             if tx is None:

@@ -67,8 +67,8 @@ def store_raw_records(session: Session, rows: Iterable[dict[str, Any]]) -> int:
     columns = tuple(prepared[0])
     if dialect == "sqlite" and all(len(row) == len(columns) for row in prepared):
         # the driver's executemany: its rowcount sums the rows inserted, not the ones ignored
-        sql = (f"INSERT OR IGNORE INTO raw_records ({', '.join(columns)}) "
-               f"VALUES ({', '.join('?' * len(columns))})")
+        sql = (f"INSERT INTO raw_records ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+               "ON CONFLICT (account_id, stream, external_id) DO NOTHING")  # an id taken meanwhile fails loudly
         values = itemgetter(*columns)
         rows_of = [values(row) for row in prepared]
         connection = session.connection()

@@ -75,17 +75,19 @@ def _import_read(ws: Workspace, read: list[ReadFile], account: str | None) -> Im
             # Files may go into an exchange's account too: an export beside the API, its copies counted once.
             targets[name] = session.scalar(select(Account).where(Account.name == name, Account.kind == "exchange")) \
                 or get_or_create_account(session, name, "file")
-        fresh = not session.scalar(select(RawRecord.id).where(RawRecord.account_id.in_(
-            [target.id for target in targets.values()])).limit(1))
+        # SQLite continues rowids after ids given here (a PostgreSQL sequence would not): there the records of an
+        # account that had none can be numbered here and need not be read back.
+        fresh = session.get_bind().dialect.name == "sqlite" and not session.scalar(select(RawRecord.id).where(
+            RawRecord.account_id.in_([target.id for target in targets.values()])).limit(1))
         first_id = (session.scalar(select(func.max(RawRecord.id))) or 0) + 1
         owner = [targets[account.strip() if account else default_account(file)].id for file in read]
         origins = [str(file.path.resolve()) for file in read]
         total = sum(len(file.rows) for file in read)
         ids = iter(range(first_id, first_id + total))
         new = store_raw_records(session, (
-            {"id": next(ids), "account_id": owner[n], "source": file.format.name, "stream": "file",
-             "origin": origins[n], "locator": str(row.line), "external_id": row.external_id, "payload": row.payload,
-             "imported_at": imported_at}
+            {**({"id": next(ids)} if fresh else {}), "account_id": owner[n], "source": file.format.name,
+             "stream": "file", "origin": origins[n], "locator": str(row.line), "external_id": row.external_id,
+             "payload": row.payload, "imported_at": imported_at}
             for n, file in enumerate(read) for row in file.rows
         ))
         if fresh and new == total:  # every record went in under the id given here: no need to read them back

@@ -12,11 +12,15 @@ import io
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from importer.files import FORMATS, read_file
 from importer.files.text import delimiters
 from taxsync import service
+from taxsync.db import Account, LedgerProblem
+from taxsync.db import Leg as LegRow
+from taxsync.db import Transaction as TransactionRow
 from taxsync.ledger.store import load_ledger
 from taxsync.workspace import Workspace
 from tests.importer.golden import ledger_text
@@ -63,3 +67,23 @@ def test_kraken_ledgers_and_trades_in_one_account_count_each_trade_once(workspac
                       ("TOGXJQ-SPHIX-6PW5W6", "kraken/kraken-ledgers.csv:6")]
     copies = sorted(p.source for p in problems if p.kind.value == "duplicate_suspicion")
     assert copies == ["kraken/kraken-trades.csv:2", "kraken/kraken-trades.csv:3"]
+
+
+def test_one_import_or_two_give_the_same_ledger(workspace: Workspace) -> None:
+    """A fresh account is built from the import itself, a filled one from its stored records: the same rows."""
+    files = [EXPORTS / "binance-history.csv", EXPORTS / "binance-trades.csv"]
+    service.import_files(workspace, files, account="together")
+    for path in files:
+        service.import_files(workspace, [path], account="apart")
+    service.import_files(workspace, files, account="apart")  # again: nothing new
+
+    def stored(account: str) -> list[tuple[object, ...]]:
+        with Session(workspace.engine) as session:
+            rows = session.execute(
+                select(TransactionRow.ref, TransactionRow.timestamp, TransactionRow.kind, LegRow.position,
+                       LegRow.asset, LegRow.amount, LegRow.role)
+                .join(LegRow).join(Account, Account.id == TransactionRow.account_id).where(Account.name == account))
+            problems = session.scalars(select(LedgerProblem.message).join(Account).where(Account.name == account))
+            return sorted((ref.split("/", 1)[1], *rest) for ref, *rest in rows) + sorted(problems)
+
+    assert stored("together") == stored("apart") and len(stored("together")) == 33  # 31 legs, 2 problems

@@ -113,7 +113,7 @@ def _convert(value: str, style: NumberStyle) -> str:
 def may_need_numbers(text: str, delimiter: str) -> bool:
     """False when no field of the file can hold a separator inside a number (the fast path of big files)."""
     commas = ("," in text) if delimiter != "," else ('"' in text)
-    return commas or re.search(r"\d\.\d{3}\.\d", text) is not None
+    return commas or re.search(r"\.\d{3}\.\d", text) is not None  # 1.234.567 (a literal first: quick)
 
 
 def settle_numbers(path: str, rows: Sequence[tuple[int, list[str]]], columns: Sequence[tuple[int, str]],

@@ -49,6 +49,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/valuation_million.py
 	$(BIN)/python bench/export_speed.py
 	$(BIN)/python bench/ops_status.py
+	$(BIN)/python bench/import_million.py --format binance
+	$(BIN)/python bench/import_million.py --format koinly
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) reports/taxsync-* build dist .pytest_cache

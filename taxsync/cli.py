@@ -19,7 +19,6 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
-from importer.files import FORMATS
 from reports import WRITERS
 from taxsync import __version__, service
 from taxsync.errors import ExitCode, TaxsyncError
@@ -93,20 +92,30 @@ def init_cli(
 @app.command("import-file")
 @handles_errors
 def import_file_cli(
-    paths: Annotated[list[Path], typer.Argument(help="CSV files to import.", dir_okay=False)],
-    account: Annotated[str, typer.Option("--account", help="Name of the account these files belong to.")],
+    paths: Annotated[list[Path] | None, typer.Argument(help="CSV files to import.", dir_okay=False)] = None,
+    account: Annotated[str | None, typer.Option(
+        "--account", help="Account these files belong to (default: the file's exchange, else its name).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="File format: auto (detect by header) or one of "
-                                                      f"{', '.join(FORMATS)}.")] = "auto",
+                                                      "--list-formats.")] = "auto",
+    list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and their headers.")
+                            ] = False,
     home: Home = None,
 ) -> None:
     """Import exported history files into an account. All files are checked first: a bad line stops the
-    import with nothing stored. Importing the same file again adds nothing.
+    import with nothing stored. Importing the same file again adds nothing; a trade also imported from the
+    exchange's API counts once.
 
-    Example: taxsync import-file history.csv --account ledger-nano
+    Example: taxsync import-file binance-2023.csv kraken-ledgers.csv --account binance-main
     """
-    summary = service.import_files(open_workspace(home), paths, account=account, fmt=fmt)
-    out.print(f"Imported {summary.files} file(s) into '{account}': {summary.rows} rows read, "
-              f"{summary.new_records} new; the account now has {summary.transactions} transactions")
+    if list_formats:
+        for name, title, variants in service.file_formats():
+            out.print(f"{name}: {title}", highlight=False)
+            for variant in variants:
+                out.print(f"    {variant}", highlight=False, markup=False)
+        return
+    summary = service.import_files(open_workspace(home), paths or [], account=account, fmt=fmt)
+    out.print(f"Imported {summary.files} file(s) into {', '.join(repr(a) for a in summary.accounts)}: "
+              f"{summary.rows} records read, {summary.new_records} new; now {summary.transactions} transactions")
 
 
 def _formats(value: str) -> list[str]:

@@ -11,43 +11,73 @@ from decimal import Decimal, InvalidOperation
 
 from taxsync.types import TimestampMs, from_datetime
 
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_SLASHED = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T]+(\d{1,2}):(\d\d)(?::(\d\d))?)?")
 _COMMON = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?(?: ?UTC|Z)?")
 
 
 def parse_decimal(text: str) -> Decimal:
     """An exact decimal from plain numeric text (``1234.5``, ``-0.001``, ``1e-8``); no thousands separators."""
     cleaned = text.strip()
-    if not _NUMBER.fullmatch(cleaned):
+    try:  # Decimal reads plain and exponent notation, and also NaN, Infinity and 1_000, refused below
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or "_" in cleaned:
         raise ValueError(f"'{text}' is not a number (use a dot for decimals and no thousands separators)")
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise ValueError(f"'{text}' is not a number") from None
+    return value
 
 
 def parse_optional_decimal(text: str) -> Decimal | None:
     return None if not text.strip() else parse_decimal(text)
 
 
-def parse_timestamp(text: str) -> TimestampMs:
+_DAYS: dict[str, int] = {}  # "2024-03-01" -> its midnight in UTC milliseconds (a file has a few thousand days)
+
+
+def parse_timestamp(text: str, *, day_first: bool | None = None) -> TimestampMs:
     """UTC milliseconds from ``2024-03-01 14:25:00 UTC``, ``2024-03-01 14:25``, ISO 8601 with an offset or Z.
 
-    Times without an offset are UTC. Digits beyond the millisecond are truncated.
+    Times without an offset are UTC. Digits beyond the millisecond are truncated. ``01/02/2024 10:00`` is read
+    only where the format's documented layout says which comes first (``day_first``); elsewhere it is refused,
+    whatever its numbers: one file must not be read day-first on one line and month-first on the next.
     """
     cleaned = text.strip()
     if match := _COMMON.fullmatch(cleaned):  # the usual UTC spellings, without strptime's cost
         year, month, day, hour, minute, second, fraction = match.groups()
-        try:
-            moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-                              tzinfo=UTC)
-        except ValueError:
-            raise ValueError(f"'{text}' is not a date and time: no such day or hour") from None
-        return TimestampMs(from_datetime(moment) + int((fraction or "0").ljust(3, "0")[:3]))
+        clock = int(hour or 0), int(minute or 0), int(second or 0)
+        midnight = _DAYS.get(cleaned[:10])
+        if midnight is None or clock[0] > 23 or clock[1] > 59 or clock[2] > 59:
+            try:
+                midnight = from_datetime(datetime(int(year), int(month), int(day), *clock, tzinfo=UTC)) - (
+                    (clock[0] * 60 + clock[1]) * 60 + clock[2]) * 1000
+            except ValueError:
+                raise ValueError(f"'{text}' is not a date and time: no such day or hour") from None
+            if len(_DAYS) < 100_000:
+                _DAYS[cleaned[:10]] = midnight
+        return TimestampMs(midnight + ((clock[0] * 60 + clock[1]) * 60 + clock[2]) * 1000
+                           + int((fraction or "0").ljust(3, "0")[:3]))
+    if slashed := _SLASHED.fullmatch(cleaned):
+        return _slashed(text, slashed.groups(), day_first)
     try:
         moment = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"'{text}' is not a date and time such as 2024-03-01 14:25:00 UTC") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    return from_datetime(moment)
+
+
+def _slashed(text: str, parts: tuple[str | None, ...], day_first: bool | None) -> TimestampMs:
+    if day_first is None:
+        raise ValueError(f"'{text}' is ambiguous (day/month/year or month/day/year?): expected a date such as "
+                         "2024-03-01 14:25:00 as the export writes it; a spreadsheet may have rewritten the dates, "
+                         "so export the file again and import it unopened")
+    first, second, year, hour, minute, sec = parts
+    day, month = (first, second) if day_first else (second, first)
+    try:
+        moment = datetime(int(year or 0), int(month or 0), int(day or 0), int(hour or 0), int(minute or 0),
+                          int(sec or 0), tzinfo=UTC)
+    except ValueError:
+        order = "day/month/year" if day_first else "month/day/year"
+        raise ValueError(f"'{text}' is not a date and time in {order}: no such day or hour") from None
     return from_datetime(moment)

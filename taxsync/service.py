@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import taxsync
-from importer.files import FORMATS, read_file
-from importer.store import get_or_create_account, now_ms, store_raw_records
+from importer.files import FORMATS, ReadFile, read_file
+from importer.store import get_or_create_account, large_cache, now_ms, store_raw_records
 from reports import ReportContext, build_report_model, write_report
 from taxsync.assets import FIAT
 from taxsync.balance_audit import balance_problems
@@ -25,9 +25,11 @@ from taxsync.errors import UsageError
 from taxsync.export import EXPORTERS, SUFFIXES, LedgerExport
 from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
+from taxsync.ledger.sources import Normalized
 from taxsync.ledger.store import load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import link_problems, match_transfers
 from taxsync.lock import workspace_lock
+from taxsync.perf import collector_paused
 from taxsync.prices.attempts import load_attempts
 from taxsync.prices.fx import ecb_rate
 from taxsync.prices.oracle import Oracle
@@ -50,26 +52,74 @@ class ImportSummary:
     rows: int
     new_records: int
     transactions: int
+    accounts: tuple[str, ...] = ()
 
 
-def import_files(ws: Workspace, paths: Sequence[Path], *, account: str, fmt: str = "auto") -> ImportSummary:
-    """Import exported files into ``account``: all of them or, at the first bad line, nothing at all."""
+def import_files(ws: Workspace, paths: Sequence[Path], *, account: str | None = None,
+                 fmt: str = "auto") -> ImportSummary:
+    """Import exported files into ``account`` (by default each file into the account named after its exchange,
+    else after the file): all of them or, at the first bad line, nothing at all."""
     if fmt != "auto" and fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}': choose auto or {', '.join(FORMATS)}")
-    if not account.strip():
+    if account is not None and not account.strip():
         raise UsageError("an account name is needed (--account NAME)")
-    read = [read_file(path, FORMATS, fmt) for path in paths]  # every file is checked before anything is stored
+    if not paths:
+        raise UsageError("no file to import: name one or more files (or use --list-formats)")
+    with collector_paused():  # millions of acyclic records: the cyclic collector would only walk them again
+        return _import_read(ws, [read_file(path, FORMATS, fmt) for path in paths], account)
+
+
+def _import_read(ws: Workspace, read: list[ReadFile], account: str | None) -> ImportSummary:
+    """Store files that were read and checked completely, in one database transaction, and rebuild the ledger."""
     imported_at = now_ms()
-    with workspace_lock(ws.home, command="taxsync import-file"), Session(ws.engine) as session, session.begin():
-        target = get_or_create_account(session, account.strip(), "file")
+    with workspace_lock(ws.home, command="taxsync import-file"), Session(ws.engine) as session, session.begin(), \
+            large_cache(session):
+        targets = {}
+        for name in sorted({account.strip() if account else default_account(file) for file in read}):
+            # Files may go into an exchange's account too: an export beside the API, its copies counted once.
+            targets[name] = session.scalar(select(Account).where(Account.name == name, Account.kind == "exchange")) \
+                or get_or_create_account(session, name, "file")
+        # SQLite continues rowids after ids given here (a PostgreSQL sequence would not): there the records of an
+        # account that had none can be numbered here and need not be read back.
+        fresh = session.get_bind().dialect.name == "sqlite" and not session.scalar(select(RawRecord.id).where(
+            RawRecord.account_id.in_([target.id for target in targets.values()])).limit(1))
+        first_id = (session.scalar(select(func.max(RawRecord.id))) or 0) + 1
+        owner = [targets[account.strip() if account else default_account(file)].id for file in read]
+        origins = [str(file.path.resolve()) for file in read]
+        total = sum(len(file.rows) for file in read)
+        ids = iter(range(first_id, first_id + total))
         new = store_raw_records(session, (
-            {"account_id": target.id, "source": file.format.name, "stream": "file", "origin": origin,
-             "locator": str(row.line), "external_id": row.external_id, "payload": dict(row.values),
-             "imported_at": imported_at}
-            for file in read for origin in (str(file.path.resolve()),) for row in file.rows
+            {**({"id": next(ids)} if fresh else {}), "account_id": owner[n], "source": file.format.name,
+             "stream": "file", "origin": origins[n], "locator": str(row.line), "external_id": row.external_id,
+             "payload": row.payload, "imported_at": imported_at}
+            for n, file in enumerate(read) for row in file.rows
         ))
-        transactions = rebuild_ledger(session, [target.id])
-    return ImportSummary(len(read), sum(len(f.rows) for f in read), new, transactions)
+        if fresh and new == total:  # every record went in under the id given here: no need to read them back
+            whole: dict[int, list[tuple[int, str, str, Normalized]]] = {target.id: [] for target in targets.values()}
+            raw_id = first_id
+            for n, file in enumerate(read):
+                records = whole[owner[n]]
+                for row in file.rows:
+                    if row.normalized is not None:
+                        records.append((raw_id, origins[n], str(row.line), row.normalized))
+                    raw_id += 1
+            transactions = rebuild_ledger(session, list(whole), whole=whole)
+        else:
+            prepared = {(file.format.name, row.external_id): row.normalized
+                        for file in read for row in file.rows if row.normalized is not None}
+            transactions = rebuild_ledger(session, [target.id for target in targets.values()], prepared)
+    return ImportSummary(len(read), sum(len(f.rows) for f in read), new, transactions, tuple(targets))
+
+
+def default_account(file: ReadFile) -> str:
+    """The account a file goes to without --account: its exchange's name, else the file's name."""
+    return file.format.exchange or "".join(c if c.isalnum() or c in "-_." else "-" for c in file.path.stem)[:100]
+
+
+def file_formats() -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every registered file format: its name, its title and the header lines it recognizes."""
+    return [(fmt.name, fmt.title, fmt.variants or (",".join((*fmt.required, *fmt.optional)),))
+            for fmt in FORMATS.values()]
 
 
 def rules_for(settings: Settings, jurisdiction: Jurisdiction) -> Rules:

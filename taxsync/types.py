@@ -50,6 +50,11 @@ def day_start(day: date, zone: ZoneInfo) -> TimestampMs:
 
 def decimal_text(value: Decimal) -> str:
     """Plain fixed-point text of a decimal, never exponent notation (``1E+2`` becomes ``100``)."""
+    text = str(value)  # fixed-point already for the usual amounts; the exceptions take the long way
+    if "E" not in text and text[-1].isdigit():
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
     if not value.is_finite():
         raise ValueError(f"not a finite amount: {value}")
     text = format(value, "f")

@@ -13,4 +13,8 @@ BITTYTAX = FileFormat(
     required=("Type", "Buy Quantity", "Buy Asset", "Sell Quantity", "Sell Asset", "Fee Quantity", "Fee Asset",
               "Wallet", "Timestamp"),
     optional=("Buy Value in GBP", "Sell Value in GBP", "Fee Value in GBP", "Note"),
+    variants=(  # the layouts of the golden samples (tests/fixtures/exports/bittytax)
+        ('Type,Buy Quantity,Buy Asset,Buy Value in GBP,Sell Quantity,Sell Asset,Sell Value in GBP,'
+         'Fee Quantity,Fee Asset,Fee Value in GBP,Wallet,Timestamp,Note'),
+    ),
 )

@@ -16,4 +16,12 @@ BYBIT = FileFormat(
               "Timestamp (UTC)"),
     optional=("Uid", "Filled Time (Local Time)", "Order Type", "Filled Price", "Order No."),
     aliases=(("Timestamp (UTC+0)", "Timestamp (UTC)"), ("UID", "Uid")),
+    variants=(  # the layouts of the golden samples (tests/fixtures/exports/bybit)
+        ('Filled Time (Local Time),Spot Pairs,Order Type,Direction,Filled Value,Filled Price,Filled Quantity,'
+         'Fees,Transaction ID,Order No.,Timestamp (UTC)'),
+        ('Spot Pairs,Order Type,Direction,Filled Value,Filled Price,Filled Quantity,Fees,Transaction ID,'
+         'Order No.,Timestamp (UTC)'),
+        ('Uid,Spot Pairs,Order Type,Direction,Filled Value,Filled Price,Filled Quantity,Fees,Transaction ID,'
+         'Order No.,Timestamp (UTC+0)'),
+    ),
 )

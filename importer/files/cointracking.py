@@ -20,4 +20,9 @@ COINTRACKING = FileFormat(
         ("Buy Amount", "Buy"), ("Sell Amount", "Sell"), ("Fee Amount", "Fee"),
         ("Trade-Group", "Group"), ("Trade Group", "Group"), ("Trade Date", "Date"),
     ),
+    variants=(  # the layouts of the golden samples (tests/fixtures/exports/cointracking)
+        ('"Type","Buy","Cur.","Buy value in USD","Sell","Cur.","Sell value in USD","Fee","Cur.","Exchange",'
+         '"Group","Comment","Trade ID","Imported From","Add Date","Date"'),
+        '"Type","Buy","Cur.","Sell","Cur.","Fee","Cur.","Exchange","Group","Comment","Date"',
+    ),
 )

@@ -23,6 +23,17 @@ KUCOIN = FileFormat(
         ("feeCurrency", "Fee Currency"), ("orderType", "Order Type"), ("liquidity", "Maker/Taker"),
         ("tradeId", "Trade ID"), ("Filled Price", "Avg. Filled Price"),
     ),
+    variants=(  # the layouts of the golden samples (tests/fixtures/exports/kucoin)
+        ('UID,Account Type,Order ID,Symbol,Side,Order Type,Avg. Filled Price,Filled Amount,Filled Volume,'
+         'Filled Volume (USDT),Filled Time(UTC),Fee,Tax,Maker/Taker,Fee Currency'),
+        ('UID,Account Type,Order ID,Order Time(UTC+08:00),Symbol,Side,Order Type,Order Price,Order Amount,'
+         'Avg. Filled Price,Filled Amount,Filled Volume,Filled Volume (USDT),Filled Time(UTC+08:00),Fee,'
+         'Fee Currency,Tax,Status'),
+        ('UID,Account Type,Order ID,Order Time(UTC),Symbol,Side,Order Type,Order Price,Order Amount,'
+         'Avg. Filled Price,Filled Amount,Filled Volume,Filled Volume (USDT),Filled Time(UTC),Fee,'
+         'Fee Currency,Tax,Status'),
+        'tradeCreatedAt,orderId,symbol,side,price,size,funds,fee,liquidity,feeCurrency,orderType',
+    ),
 )
 
 # Deposit and withdrawal history: ``UID, Account Type, Time(UTC), Coin, Amount, Fee, Hash, Deposit Address (or
@@ -33,10 +44,16 @@ KUCOIN_DEPOSITS = FileFormat(
     title="KuCoin deposit history",
     required=("Time(UTC)", "Coin", "Amount", "Fee", "Status", "Deposit Address"),
     optional=_MOVEMENT,
+    variants=(  # the layouts of the golden samples (tests/fixtures/exports/kucoin)
+        'UID,Account Type,Time(UTC),Coin,Amount,Fee,Hash,Deposit Address,Transfer Network,Status,Remarks',
+    ),
 )
 KUCOIN_WITHDRAWALS = FileFormat(
     name="kucoin-withdrawals",
     title="KuCoin withdrawal history",
     required=("Time(UTC)", "Coin", "Amount", "Fee", "Status", "Withdrawal Address/Account"),
     optional=_MOVEMENT,
+    variants=(  # the layouts of the golden samples (tests/fixtures/exports/kucoin)
+        'UID,Account Type,Time(UTC),Coin,Amount,Fee,Hash,Withdrawal Address/Account,Transfer Network,Status,Remarks',
+    ),
 )

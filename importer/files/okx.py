@@ -12,4 +12,7 @@ OKX_MOVEMENTS = FileFormat(
     name="okx-movements",
     title="OKX deposit and withdrawal history",
     required=("id", "Time", "Type", "Amount", "Before Balance", "After Balance", "Symbol"),
+    variants=(  # the layouts of the golden samples (tests/fixtures/exports/okx)
+        'id,Time,Type,Amount,Before Balance,After Balance,Symbol',
+    ),
 )

@@ -70,6 +70,7 @@ class Transaction(Base):
     label: Mapped[str] = mapped_column(String(100), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     txhash: Mapped[str] = mapped_column(String(200), default="")
+    exchange_id: Mapped[str] = mapped_column(String(200), default="")  # the exchange's id of the trade or movement
     quote_amount: Mapped[Decimal | None] = mapped_column(DecimalText)
     quote_currency: Mapped[str | None] = mapped_column(String(20))
 

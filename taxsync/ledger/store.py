@@ -7,38 +7,101 @@ records in one database transaction, so a better parser fixes old data without a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from taxsync.db import Account, LedgerProblem, RawRecord
-from taxsync.db import Leg as LegRow
 from taxsync.db import Transaction as TransactionRow
+from taxsync.ledger.duplicates import Origin, drop_copies
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
-from taxsync.ledger.sources import NORMALIZERS, FieldError
+from taxsync.ledger.sources import NORMALIZERS, SOURCE_EXCHANGES, FieldError, Normalized
 from taxsync.problems import Problem, ProblemKind, Severity
-from taxsync.types import Asset, Role, TimestampMs
+from taxsync.types import Asset, Role, TimestampMs, decimal_text
+
+Prepared = Mapping[tuple[str, str], Normalized]  # (source, external id) -> its normalization, made when read
 
 
-def _ref(account: Account, raw: RawRecord) -> str:
+def _ref(account: str, stream: str, origin: str, locator: str) -> str:
     """Where a ledger line comes from: ``account/file.csv:LINE`` or ``account/stream:EXCHANGE-ID``."""
-    origin = raw.origin.rsplit("/", 1)[-1] if raw.stream == "file" else raw.stream
-    return f"{account.name}/{origin}:{raw.locator}"
+    return f"{account}/{origin.rsplit('/', 1)[-1] if stream == 'file' else stream}:{locator}"
 
 
-def _normalize(account: Account, raw: RawRecord) -> tuple[Transaction | None, list[Problem]]:
-    ref = _ref(account, raw)
+def _normalize(source: str, payload: str, account: str, ref: str) -> tuple[Transaction | None, list[Problem]]:
     try:
-        result = NORMALIZERS[raw.source](json.loads(raw.payload), account.name, ref)
+        result = NORMALIZERS[source](json.loads(payload), account, ref)
     except FieldError as error:  # checked at import, so only rows stored by an older parser get here
         return None, [Problem(ProblemKind.UNSUPPORTED, Severity.ERROR, f"column '{error.column}': {error}", ref)]
     return result.transaction, list(result.problems)
 
 
-def rebuild_ledger(session: Session, account_ids: Iterable[int]) -> int:
-    """Derive the transactions of the given accounts anew; returns how many there are now.
+def _records(session: Session, account: Account, prepared: Prepared | None
+             ) -> Iterator[tuple[int, str, Transaction | None, list[Problem]]]:
+    """Each raw record of the account in order, with its ref, normalized (or taken from ``prepared``: the
+    normalizers are pure, and the account and ref they were given only name where the record is)."""
+    columns = (RawRecord.id, RawRecord.source, RawRecord.stream, RawRecord.origin, RawRecord.locator,
+               RawRecord.external_id)
+    where = RawRecord.account_id == account.id
+    if prepared is None:
+        for raw_id, source, stream, origin, locator, _, payload in session.execute(
+                select(*columns, RawRecord.payload).where(where).order_by(RawRecord.id)):
+            ref = _ref(account.name, stream, origin, locator)
+            yield raw_id, ref, *_normalize(source, payload, account.name, ref)
+        return
+    heads = session.execute(select(*columns).where(where).order_by(RawRecord.id)).all()
+    missing = [raw_id for raw_id, source, _, _, _, external_id in heads if (source, external_id) not in prepared]
+    payloads: dict[int, str] = {}
+    for start in range(0, len(missing), 900):  # records stored by an earlier import
+        payloads.update(session.execute(select(RawRecord.id, RawRecord.payload)
+                                        .where(RawRecord.id.in_(missing[start:start + 900]))).all())
+    where_from: dict[tuple[str, str], str] = {}  # "account/file.csv:" once per file
+    for raw_id, source, stream, origin, locator, external_id in heads:
+        if (prefix := where_from.get((stream, origin))) is None:
+            prefix = where_from[stream, origin] = _ref(account.name, stream, origin, "")
+        ref = prefix + locator
+        known = prepared.get((source, external_id))
+        if known is None:
+            yield raw_id, ref, *_normalize(source, payloads[raw_id], account.name, ref)
+        else:
+            yield raw_id, ref, known.transaction, [replace(p, source=ref) for p in known.problems]
+
+
+_VALUE: dict[TxKind | Role, str] = {member: member.value for member in (*TxKind, *Role)}  # cheaper than .value
+_TX_COLUMNS = ("id", "account_id", "raw_record_id", "ref", "timestamp", "kind", "subkind", "label", "description",
+               "txhash", "exchange_id", "quote_amount", "quote_currency")
+_LEG_COLUMNS = ("transaction_id", "position", "asset", "amount", "role")
+_PROBLEM_COLUMNS = ("account_id", "raw_record_id", "kind", "severity", "message", "source")
+
+
+def bulk_insert(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Plain rows (money already as text) through the driver's executemany: a million rows in seconds."""
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    for start in range(0, len(rows), 100_000):
+        connection.exec_driver_sql(sql, rows[start:start + 100_000])  # type: ignore[arg-type]
+
+
+def _known(account: Account, records: Sequence[tuple[int, str, str, Normalized]]
+           ) -> Iterator[tuple[int, str, Transaction | None, list[Problem]]]:
+    """``_records`` of an account whose every raw record was just stored (raw id, origin, locator, normalized)."""
+    where_from: dict[str, str] = {}
+    for raw_id, origin, locator, known in records:
+        if (prefix := where_from.get(origin)) is None:
+            prefix = where_from[origin] = _ref(account.name, "file", origin, "")
+        ref = prefix + locator
+        yield raw_id, ref, known.transaction, [replace(p, source=ref) for p in known.problems] if known.problems else []
+
+
+def rebuild_ledger(session: Session, account_ids: Iterable[int], prepared: Prepared | None = None,
+                   whole: Mapping[int, Sequence[tuple[int, str, str, Normalized]]] | None = None) -> int:
+    """Derive the transactions of the given accounts anew; returns how many there are now. ``prepared`` holds
+    normalizations already made (a file's records, checked before they were stored), so none is made twice;
+    ``whole`` gives, for an account all of whose raw records were just stored, each of them in id order (raw id,
+    origin, locator, normalized), so they need not be read back.
 
     Rows are written with bulk inserts and ids assigned here, so a large account rebuilds in seconds.
     """
@@ -48,29 +111,26 @@ def rebuild_ledger(session: Session, account_ids: Iterable[int]) -> int:
         session.execute(delete(TransactionRow).where(TransactionRow.account_id == account_id))
         session.execute(delete(LedgerProblem).where(LedgerProblem.account_id == account_id))
         next_id = (session.scalar(select(func.max(TransactionRow.id))) or 0) + 1
-        transactions: list[dict[str, Any]] = []
-        legs: list[dict[str, Any]] = []
-        problems: list[dict[str, Any]] = []
-        raws = session.scalars(select(RawRecord).where(RawRecord.account_id == account_id).order_by(RawRecord.id))
-        for raw in raws:
-            tx, found = _normalize(account, raw)
-            problems += [{"account_id": account_id, "raw_record_id": raw.id, "kind": p.kind.value,
-                          "severity": p.severity.value, "message": p.message, "source": p.source} for p in found]
+        transactions: list[tuple[Any, ...]] = []
+        legs: list[tuple[Any, ...]] = []
+        problems: list[tuple[Any, ...]] = []
+        records = _known(account, whole[account_id]) if whole and account_id in whole \
+            else _records(session, account, prepared)
+        for raw_id, ref, tx, found in records:
+            if found:
+                problems += [(account_id, raw_id, p.kind.value, p.severity.value, p.message, p.source) for p in found]
             if tx is None:
                 continue
-            transactions.append({
-                "id": next_id, "account_id": account_id, "raw_record_id": raw.id, "ref": tx.ref,
-                "timestamp": tx.timestamp, "kind": tx.kind.value, "subkind": tx.subkind, "label": tx.label,
-                "description": tx.description, "txhash": tx.txhash,
-                "quote_amount": tx.quote.amount if tx.quote else None,
-                "quote_currency": tx.quote.currency if tx.quote else None,
-            })
-            legs += [{"transaction_id": next_id, "position": i, "asset": leg.asset, "amount": leg.amount,
-                      "role": leg.role.value} for i, leg in enumerate(tx.legs)]
+            quote = tx.quote
+            transactions.append((next_id, account_id, raw_id, ref, tx.timestamp, _VALUE[tx.kind], tx.subkind, tx.label,
+                                 tx.description, tx.txhash, tx.exchange_id,
+                                 decimal_text(quote.amount) if quote else None, quote.currency if quote else None))
+            legs += [(next_id, i, leg.asset, decimal_text(leg.amount), _VALUE[leg.role])
+                     for i, leg in enumerate(tx.legs)]
             next_id += 1
-        for table, rows in ((TransactionRow, transactions), (LegRow, legs), (LedgerProblem, problems)):
-            if rows:
-                session.execute(insert(table), rows)
+        bulk_insert(session, "transactions", _TX_COLUMNS, transactions)
+        bulk_insert(session, "legs", _LEG_COLUMNS, legs)
+        bulk_insert(session, "ledger_problems", _PROBLEM_COLUMNS, problems)
         count += len(transactions)
     session.flush()
     return count
@@ -96,26 +156,49 @@ def _settle_ties(transactions: list[Transaction]) -> list[Transaction]:
 
 
 def load_ledger(session: Session) -> tuple[list[Transaction], list[Problem]]:
-    """Every transaction in time order (ties in source order, see ``_settle_ties``) and the problems found
-    while normalizing."""
+    """Every transaction in time order (ties in source order, see ``_settle_ties``), each event once (copies
+    from a second source left out, see ``taxsync.ledger.duplicates``), and the problems found while normalizing
+    and matching copies."""
     names: dict[int, str] = {row.id: row.name for row in session.execute(select(Account.id, Account.name))}
     rows = session.scalars(
         select(TransactionRow).options(selectinload(TransactionRow.legs))
         .order_by(TransactionRow.timestamp, TransactionRow.id)
     )
-    transactions = [
-        Transaction(
+    origins = _origins(session)
+    transactions: list[Transaction] = []
+    sources: list[Origin] = []
+    for row in rows:
+        transactions.append(Transaction(
             ref=row.ref, account=names[row.account_id], timestamp=TimestampMs(row.timestamp), kind=TxKind(row.kind),
             legs=tuple(Leg(Asset(leg.asset), leg.amount, Role(leg.role)) for leg in row.legs),
             quote=Quote(row.quote_amount, Asset(row.quote_currency))
             if row.quote_amount is not None and row.quote_currency else None,
             subkind=row.subkind, label=row.label, description=row.description, txhash=row.txhash,
-        )
-        for row in rows
-    ]
+            exchange_id=row.exchange_id,
+        ))
+        sources.append(origins.get(row.id) or Origin("", True, ""))
+    transactions, copies = drop_copies(transactions, sources)  # one trade from an API and an export counts once
     _settle_ties(transactions)
     problems = [
         Problem(ProblemKind(p.kind), Severity(p.severity), p.message, p.source)
         for p in session.scalars(select(LedgerProblem).order_by(LedgerProblem.id))
     ]
-    return transactions, problems
+    return transactions, [*problems, *copies]
+
+
+def _origins(session: Session) -> dict[int, Origin]:
+    """Each transaction's exchange (its account's, or its export format's) and source, for ``drop_copies``."""
+    sources = {(account, origin if stream == "file" else "") for account, stream, origin in session.execute(
+        select(RawRecord.account_id, RawRecord.stream, RawRecord.origin).distinct())}
+    if len(sources) < 2 or all(not origin for _, origin in sources):
+        return {}  # one source, or API records only: no copies to look for (drop_copies knows it too)
+    rows = session.execute(
+        select(TransactionRow.id, RawRecord.source, RawRecord.stream, RawRecord.origin, Account.name,
+               Account.exchange)
+        .join(RawRecord, RawRecord.id == TransactionRow.raw_record_id).join(Account, Account.id == RawRecord.account_id)
+    )
+    return {
+        row_id: Origin(SOURCE_EXCHANGES.get(source) or exchange or "", stream != "file",
+                       name if stream != "file" else f"{name}/{origin}")
+        for row_id, source, stream, origin, name, exchange in rows
+    }

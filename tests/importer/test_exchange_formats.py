@@ -67,8 +67,8 @@ def test_a_header_matching_no_format_names_the_closest(tmp_path: Path) -> None:
     with pytest.raises(InputError) as error:
         read_file(path, FORMATS)
     message = str(error.value)
-    assert "closest known format is KuCoin spot orders or trade history" in message
-    assert "missing Filled Volume" in message and error.value.line == 1
+    assert "Closest known formats: KuCoin spot orders or trade history (lacks Filled Volume)" in message
+    assert error.value.line == 1
 
 
 def test_cointracking_repeated_currency_columns_are_told_apart_by_position(tmp_path: Path) -> None:

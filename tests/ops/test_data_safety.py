@@ -126,7 +126,8 @@ def test_a_first_schema_workspace_upgrades_to_the_newest_with_nothing_lost_and_a
     with ws.engine.connect() as connection:
         assert connection.execute(text("select version_num from alembic_version")).scalar() == "0005"
     ws.engine.dispose()
-    assert _rows(home / "taxsync.db") == before
+    after = _rows(home / "taxsync.db")  # later revisions add columns at the end (transactions.exchange_id)
+    assert {table: [row[:len(rows[0])] for row in after[table]] for table, rows in before.items()} == before
 
     (backup,) = list_backups(open_workspace(home).engine)
     assert backup.name.startswith("taxsync-before-0001-to-0005-")

@@ -292,7 +292,7 @@ def normalize_ccxt_trade(payload: Payload, account: str, ref: str) -> Normalized
     if notes:
         description += "; " + "; ".join(notes)
     transaction = Transaction(ref=ref, account=account, timestamp=timestamp, kind=TxKind.TRADE,
-                              legs=tuple(legs + fee_legs), description=description)
+                              legs=tuple(legs + fee_legs), description=description, exchange_id=trade_id)
     return Normalized(transaction, tuple(problems))
 
 
@@ -347,7 +347,7 @@ def normalize_ccxt_transaction(payload: Payload, account: str, ref: str) -> Norm
         ref=ref, account=account, timestamp=timestamp,
         kind=TxKind.DEPOSIT if kind == "deposit" else TxKind.WITHDRAWAL,
         legs=tuple([main] if main.amount else []) + tuple(fee_legs),
-        description=description, txhash="" if txid == record_id else txid,
+        description=description, txhash="" if txid == record_id else txid, exchange_id=record_id,
     )
     return Normalized(transaction)
 
@@ -442,6 +442,6 @@ def normalize_ccxt_ledger(payload: Payload, account: str, ref: str) -> Normalize
     transaction = Transaction(
         ref=ref, account=account, timestamp=timestamp, kind=tx_kind, subkind=subkind, label=raw_type,
         legs=tuple(leg for leg in legs if leg.amount) + tuple(fee_legs),
-        description=what + (f", reference {reference}" if reference else ""),
+        description=what + (f", reference {reference}" if reference else ""), exchange_id=entry_id,
     )
     return Normalized(transaction, problems)

@@ -50,7 +50,8 @@ class Transaction:
     label: str = ""
     description: str = ""
     txhash: str = ""
-    exchange_id: str = ""  # the exchange's own id of the trade or movement (as ccxt reports it), to match API and export
+    # The exchange's own id of the trade or movement (as ccxt reports it), to match API and export.
+    exchange_id: str = ""
 
     def main_leg(self) -> Leg | None:
         """The single non-fee leg of a deposit, withdrawal or income; None when there is not exactly one."""

@@ -12,6 +12,7 @@ from importer.files.base import FileFormat
 BYBIT = FileFormat(
     name="bybit",
     title="Bybit spot trade history",
+    exchange="bybit",
     required=("Spot Pairs", "Direction", "Filled Value", "Filled Quantity", "Fees", "Transaction ID",
               "Timestamp (UTC)"),
     optional=("Uid", "Filled Time (Local Time)", "Order Type", "Filled Price", "Order No."),

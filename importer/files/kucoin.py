@@ -13,6 +13,7 @@ from importer.files.base import FileFormat
 KUCOIN = FileFormat(
     name="kucoin",
     title="KuCoin spot orders or trade history",
+    exchange="kucoin",
     required=("Order ID", "Symbol", "Side", "Filled Amount", "Filled Volume", "Fee", "Fee Currency"),
     optional=("UID", "Account Type", "Order Time(UTC)", "Order Type", "Order Price", "Order Amount",
               "Avg. Filled Price", "Filled Volume (USDT)", "Filled Time(UTC)", "Tax", "Status", "Trade ID",
@@ -42,6 +43,7 @@ _MOVEMENT = ("UID", "Account Type", "Hash", "Transfer Network", "Status", "Remar
 KUCOIN_DEPOSITS = FileFormat(
     name="kucoin-deposits",
     title="KuCoin deposit history",
+    exchange="kucoin",
     required=("Time(UTC)", "Coin", "Amount", "Fee", "Status", "Deposit Address"),
     optional=_MOVEMENT,
     variants=(  # the layouts of the golden samples (tests/fixtures/exports/kucoin)
@@ -51,6 +53,7 @@ KUCOIN_DEPOSITS = FileFormat(
 KUCOIN_WITHDRAWALS = FileFormat(
     name="kucoin-withdrawals",
     title="KuCoin withdrawal history",
+    exchange="kucoin",
     required=("Time(UTC)", "Coin", "Amount", "Fee", "Status", "Withdrawal Address/Account"),
     optional=_MOVEMENT,
     variants=(  # the layouts of the golden samples (tests/fixtures/exports/kucoin)

@@ -11,6 +11,7 @@ from importer.files.base import FileFormat
 OKX_MOVEMENTS = FileFormat(
     name="okx-movements",
     title="OKX deposit and withdrawal history",
+    exchange="okx",
     required=("id", "Time", "Type", "Amount", "Before Balance", "After Balance", "Symbol"),
     variants=(  # the layouts of the golden samples (tests/fixtures/exports/okx)
         'id,Time,Type,Amount,Before Balance,After Balance,Symbol',

@@ -18,7 +18,7 @@ from taxsync.ledger.sources.fields import amount_with_unit, moment, pair, requir
 from taxsync.types import Asset
 
 
-@register("bybit")
+@register("bybit", exchange="bybit")
 def normalize_bybit(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     base, quote = pair(row, "Spot Pairs")
     side = text(row, "Direction")

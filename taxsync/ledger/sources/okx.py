@@ -21,7 +21,7 @@ from taxsync.types import Role
 KINDS = {"deposit": TxKind.DEPOSIT, "withdrawal": TxKind.WITHDRAWAL}
 
 
-@register("okx-movements")
+@register("okx-movements", exchange="okx")
 def normalize_okx_movement(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     timestamp = moment(row, "Time")
     kind = KINDS.get(text(row, "Type").lower())

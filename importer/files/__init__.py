@@ -11,10 +11,10 @@ from importer.files.cointracking import COINTRACKING
 from importer.files.koinly import KOINLY
 from importer.files.kraken import KRAKEN_LEDGERS, KRAKEN_TRADES
 from importer.files.kucoin import KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS
-from importer.files.okx import OKX_MOVEMENTS
+from importer.files.okx import OKX_MOVEMENTS, OKX_TRADES
 
 FORMATS: dict[str, FileFormat] = {fmt.name: fmt for fmt in (
     KOINLY, BINANCE_HISTORY, BINANCE_TRADES, BINANCE_TRADES_2019, COINBASE_HISTORY, KRAKEN_LEDGERS, KRAKEN_TRADES,
-    KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS, BYBIT, OKX_MOVEMENTS, COINTRACKING, BITTYTAX)}
+    KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS, BYBIT, OKX_MOVEMENTS, OKX_TRADES, COINTRACKING, BITTYTAX)}
 
 __all__ = ["FORMATS", "FileFormat", "RawRow", "ReadFile", "read_file"]

@@ -1,4 +1,5 @@
-"""OKX deposit and withdrawal history rows (importer/files/okx.py) into deposits and withdrawals.
+"""OKX exports (importer/files/okx.py): deposit and withdrawal history rows into deposits and withdrawals, and
+the trading history's rows of an order into trades (``normalize_okx_trades``).
 
 ``Type`` Deposit or Withdrawal; ``Amount`` is what moved (OKX may sign a withdrawal's amount negative; the sign
 is taken from the type). ``Before Balance`` and ``After Balance`` give the whole change of the row: a withdrawal
@@ -11,12 +12,18 @@ change that cannot be the amount (or the amount and a fee) is reported as a warn
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
 
 from taxsync.ledger.records import Leg, Transaction, TxKind
 from taxsync.ledger.sources import FieldError, Normalized, register
 from taxsync.ledger.sources.fields import amount, asset, moment, text
+from taxsync.ledger.sources.record_fields import amount as record_amount
+from taxsync.ledger.sources.record_fields import asset as record_asset
+from taxsync.ledger.sources.record_fields import optional_amount, rows_of, timestamp
+from taxsync.ledger.sources.record_fields import text as record_text
 from taxsync.problems import Problem, ProblemKind, Severity
-from taxsync.types import Role
+from taxsync.types import Asset, Role
 
 KINDS = {"deposit": TxKind.DEPOSIT, "withdrawal": TxKind.WITHDRAWAL}
 
@@ -49,3 +56,46 @@ def normalize_okx_movement(row: Mapping[str, str], account: str, ref: str) -> No
         legs.append(Leg(coin, -fee, Role.FEE))
     return Normalized(Transaction(ref=ref, account=account, timestamp=timestamp, kind=kind, legs=tuple(legs),
                                   description=f"OKX {kind.value}", exchange_id=text(row, "id")), problems)
+
+
+@register("okx-trades", exchange="okx")
+def normalize_okx_trades(payload: Mapping[str, Any], account: str, ref: str) -> Normalized:
+    """The rows of one order in one second (importer/files/okx.py): each row's ``Balance Change`` is what its
+    currency gained or lost after the fee (``Fee``, negative, in ``Fee Unit``), so what left or arrived before the
+    fee is the change less the fee where both are in the same currency. The currency that fell is the trade's OUT
+    leg, the one that rose its IN leg, every fee a FEE leg. Only spot trading is booked; margin, futures and
+    options rows are reported as not supported."""
+    rows = rows_of(payload, "Order id")
+    first = rows[0]
+    order = record_text(first, "Order id")
+    trade_type = record_text(first, "Trade Type")
+    at = timestamp(first, "Time")
+    if trade_type.lower() != "spot":
+        return Normalized(None, (Problem(
+            ProblemKind.UNSUPPORTED, Severity.WARNING, f"OKX {trade_type or 'unknown'} trade of order {order} "
+            f"({record_text(first, 'Symbol')}) is not spot trading, not supported yet: not booked", ref),))
+    moved: dict[Asset, Decimal] = {}
+    fees: dict[Asset, Decimal] = {}
+    for index, row in enumerate(rows):
+        unit = record_asset(row, "Balance Unit", index=index)
+        change = record_amount(row, "Balance Change", index=index)
+        fee = optional_amount(row, "Fee", index=index)
+        if fee > 0:
+            raise FieldError("Fee", f"'{record_text(row, 'Fee')}' is positive: OKX writes a fee paid as negative",
+                             row=index)
+        if fee:
+            fee_unit = record_asset(row, "Fee Unit", index=index)
+            fees[fee_unit] = fees.get(fee_unit, Decimal(0)) + fee
+            if fee_unit == unit:
+                change -= fee  # the balance change is net of the fee
+        moved[unit] = moved.get(unit, Decimal(0)) + change
+    outs = [Leg(coin, change, Role.OUT) for coin, change in moved.items() if change < 0]
+    ins = [Leg(coin, change, Role.IN) for coin, change in moved.items() if change > 0]
+    if len(outs) != 1 or len(ins) != 1:
+        what = ", ".join(f"{change} {coin}" for coin, change in moved.items())
+        return Normalized(None, (Problem(
+            ProblemKind.UNSUPPORTED, Severity.ERROR, f"OKX rows of order {order} at {record_text(first, 'Time')} "
+            f"({what}) are not one asset for another: not booked. Check that the export holds both sides", ref),))
+    legs = (outs[0], ins[0], *(Leg(coin, fee, Role.FEE) for coin, fee in fees.items()))
+    return Normalized(Transaction(ref=ref, account=account, timestamp=at, kind=TxKind.TRADE, legs=legs,
+                                  description=f"OKX {record_text(first, 'Symbol')} order {order}"))

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
 from taxsync.ledger.sources import FieldError, Normalized, register
+from taxsync.ledger.sources.typed import side
 from taxsync.parsing import parse_optional_decimal, parse_timestamp
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.types import Asset, Role
@@ -57,16 +58,11 @@ def _amount(row: Mapping[str, str], amount_column: str, currency_column: str) ->
         amount = parse_optional_decimal(row.get(amount_column, ""))
     except ValueError as error:
         raise FieldError(amount_column, str(error)) from None
-    currency = row.get(currency_column, "").strip().upper()
-    if amount is None:
-        if currency:
-            raise FieldError(amount_column, f"{currency_column} is '{currency}' but the amount is empty")
-        return None
-    if not currency:
-        raise FieldError(currency_column, f"{amount_column} is {amount} but the currency is empty")
-    if amount < 0:
+    found = side(amount, Asset(row.get(currency_column, "").strip().upper()), amount_column, currency_column,
+                 "currency")
+    if found is not None and found[0] < 0:
         raise FieldError(amount_column, f"'{row[amount_column]}' is negative: Koinly amounts are positive")
-    return amount, Asset(currency)
+    return found
 
 
 @register("koinly")

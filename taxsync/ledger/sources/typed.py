@@ -82,12 +82,13 @@ def typed_transaction(word: str, type_column: str, types: Mapping[str, RowType],
     return Normalized(transaction, tuple(problems))
 
 
-def side(amount: Decimal | None, code: Asset, amount_column: str, asset_column: str) -> tuple[Decimal, Asset] | None:
-    """One side of a row from its amount and asset, both or neither."""
+def side(amount: Decimal | None, code: Asset, amount_column: str, asset_column: str,
+         noun: str = "asset") -> tuple[Decimal, Asset] | None:
+    """One side of a row from its amount and asset (the file's ``noun`` for it), both or neither."""
     if amount is None:
         if code:
             raise FieldError(amount_column, f"{asset_column} is '{code}' but the amount is empty")
         return None
     if not code:
-        raise FieldError(asset_column, f"{amount_column} is {amount} but the asset is empty")
+        raise FieldError(asset_column, f"{amount_column} is {amount} but the {noun} is empty")
     return amount, code

@@ -32,6 +32,8 @@ def parse_optional_decimal(text: str) -> Decimal | None:
 
 
 _DAYS: dict[str, int] = {}  # "2024-03-01" -> its midnight in UTC milliseconds (a file has a few thousand days)
+_CLOCKS: dict[str, int] = {}  # "14:25:00" -> milliseconds after midnight, for times read in full already
+_UTC_TAILS = frozenset({"", " UTC", "UTC", "Z"})  # what may follow "YYYY-MM-DD HH:MM:SS" in the usual spellings
 
 
 def parse_timestamp(text: str, *, day_first: bool | None = None) -> TimestampMs:
@@ -42,6 +44,12 @@ def parse_timestamp(text: str, *, day_first: bool | None = None) -> TimestampMs:
     whatever its numbers: one file must not be read day-first on one line and month-first on the next.
     """
     cleaned = text.strip()
+    # A day and a time of day this process has already read in full (below) need no second look: a big export
+    # repeats them, and each is a dictionary lookup.
+    if len(cleaned) > 18 and cleaned[10] == " " and cleaned[19:] in _UTC_TAILS:
+        midnight, clock = _DAYS.get(cleaned[:10]), _CLOCKS.get(cleaned[11:19])
+        if midnight is not None and clock is not None:
+            return TimestampMs(midnight + clock)
     if match := _COMMON.fullmatch(cleaned):  # the usual UTC spellings, without strptime's cost
         year, month, day, hour, minute, second, fraction = match.groups()
         clock = int(hour or 0), int(minute or 0), int(second or 0)
@@ -54,6 +62,8 @@ def parse_timestamp(text: str, *, day_first: bool | None = None) -> TimestampMs:
                 raise ValueError(f"'{text}' is not a date and time: no such day or hour") from None
             if len(_DAYS) < 100_000:
                 _DAYS[cleaned[:10]] = midnight
+        if second is not None and len(_CLOCKS) < 100_000:
+            _CLOCKS[cleaned[11:19]] = ((clock[0] * 60 + clock[1]) * 60 + clock[2]) * 1000
         return TimestampMs(midnight + ((clock[0] * 60 + clock[1]) * 60 + clock[2]) * 1000
                            + int((fraction or "0").ljust(3, "0")[:3]))
     if slashed := _SLASHED.fullmatch(cleaned):

@@ -54,12 +54,14 @@ TRADE_LABELS: dict[str, tuple[TxKind, str]] = {
 
 
 def _amount(row: Mapping[str, str], amount_column: str, currency_column: str) -> tuple[Decimal, Asset] | None:
+    written, code = row.get(amount_column) or "", row.get(currency_column) or ""
+    if not written and not code:  # the usual empty side, decided without parsing
+        return None
     try:
-        amount = parse_optional_decimal(row.get(amount_column, ""))
+        amount = parse_optional_decimal(written)
     except ValueError as error:
         raise FieldError(amount_column, str(error)) from None
-    found = side(amount, Asset(row.get(currency_column, "").strip().upper()), amount_column, currency_column,
-                 "currency")
+    found = side(amount, Asset(code.strip().upper()), amount_column, currency_column, "currency")
     if found is not None and found[0] < 0:
         raise FieldError(amount_column, f"'{row[amount_column]}' is negative: Koinly amounts are positive")
     return found
@@ -94,7 +96,8 @@ def normalize_koinly(row: Mapping[str, str], account: str, ref: str) -> Normaliz
         labels = WITHDRAWAL_LABELS
     else:  # a fee on its own: something was paid for
         labels = {"": (TxKind.SPEND, "fee")}
-    label = " ".join(row.get("Label", "").strip().lower().split())
+    written_label = row.get("Label") or ""
+    label = " ".join(written_label.lower().split()) if written_label else ""
     problems: tuple[Problem, ...] = ()
     if label not in labels:
         known = ", ".join(repr(name) for name in labels if name)
@@ -108,16 +111,7 @@ def normalize_koinly(row: Mapping[str, str], account: str, ref: str) -> Normaliz
             ),
         )
     kind, subkind = labels.get(label, labels[""])
-    transaction = Transaction(
-        ref=ref,
-        account=account,
-        timestamp=timestamp,
-        kind=kind,
-        legs=tuple(legs),
-        quote=Quote(worth[0], worth[1]) if worth else None,
-        subkind=subkind,
-        label=row.get("Label", "").strip(),
-        description=row.get("Description", "").strip(),
-        txhash=row.get("TxHash", "").strip(),
-    )
+    transaction = Transaction(  # positional: a million rows are read this way (fields in records.py order)
+        ref, account, timestamp, kind, tuple(legs), Quote(worth[0], worth[1]) if worth else None, subkind,
+        written_label.strip(), (row.get("Description") or "").strip(), (row.get("TxHash") or "").strip())
     return Normalized(transaction, problems)

@@ -54,7 +54,7 @@ def lock_wait(value: float | None = None) -> float:
     if not text:
         return DEFAULT_WAIT
     try:
-        seconds = float(text)
+        seconds = float(text)  # float-ok: seconds to wait, not money
     except ValueError:
         raise ConfigError(f"TAXSYNC_LOCK_WAIT must be a number of seconds, not '{text}'") from None
     if seconds < 0:

@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from taxsync.ledger.records import Leg, Transaction, TxKind
+from taxsync.ledger.records import Transaction, TxKind
 from taxsync.ledger.sources import FieldError, Normalized, register
+from taxsync.ledger.sources.fields import trade_legs
 from taxsync.ledger.sources.record_fields import optional_amount, required, text, timestamp
 from taxsync.parsing import parse_decimal
-from taxsync.types import Asset, Role
+from taxsync.types import Asset
 
 QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USDP", "DAI", "BTC", "ETH", "BNB", "EUR", "GBP", "TRY", "BRL",
           "AUD", "RUB", "UAH", "NGN", "ZAR", "PLN", "RON", "ARS", "JPY", "MXN", "COP", "CZK", "IDR", "XRP", "TRX",
@@ -65,12 +66,6 @@ def normalize_binance_trades(row: Mapping[str, Any], account: str, ref: str) -> 
         fee, fee_asset = _with_asset(row, "Fee") if text(row, "Fee") else (Decimal(0), base)
     if executed <= 0 or spent < 0 or fee < 0:
         raise FieldError("Executed" if executed <= 0 else "Amount" if spent < 0 else "Fee", "amounts must be positive")
-    sign = 1 if side == "BUY" else -1
-    legs = [Leg(base, sign * executed, Role.IN if sign > 0 else Role.OUT),
-            Leg(quote, -sign * spent, Role.OUT if sign > 0 else Role.IN)]
-    legs.sort(key=lambda leg: leg.role is Role.IN)
-    if fee:
-        legs.append(Leg(fee_asset, -fee, Role.FEE))
     return Normalized(Transaction(ref=ref, account=account, timestamp=moment, kind=TxKind.TRADE,
-                                  legs=tuple(leg for leg in legs if leg.amount),
+                                  legs=trade_legs(base, quote, side, executed, spent, fee, fee_asset, "Side"),
                                   description=f"Binance {side.lower()} {pair}"))

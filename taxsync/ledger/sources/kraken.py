@@ -27,6 +27,7 @@ from typing import Any
 
 from taxsync.ledger.records import Leg, Transaction, TxKind
 from taxsync.ledger.sources import FieldError, Normalized, register
+from taxsync.ledger.sources.fields import trade_legs
 from taxsync.ledger.sources.record_fields import amount, optional_amount, required, rows_of, text, timestamp
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.types import Asset, Role
@@ -142,16 +143,11 @@ def normalize_kraken_trades(row: Mapping[str, Any], account: str, ref: str) -> N
         raise FieldError("vol" if volume <= 0 else "cost" if cost < 0 else "fee", "amounts must be positive")
     if optional_amount(row, "margin"):
         return _problem(Severity.WARNING, f"Kraken margin trade {text(row, 'txid')} is not supported yet", ref)
-    sign = 1 if side == "buy" else -1
-    legs = [Leg(base_asset, sign * volume, Role.IN if sign > 0 else Role.OUT),
-            Leg(quote_asset, -sign * cost, Role.OUT if sign > 0 else Role.IN)]
-    legs.sort(key=lambda leg: leg.role is Role.IN)
-    if fee:
-        legs.append(Leg(quote_asset, -fee, Role.FEE))
+    legs = trade_legs(base_asset, quote_asset, side, volume, cost, fee, quote_asset, "type")
     txid = text(row, "txid")
     order = text(row, "ordertxid")
     return Normalized(Transaction(
-        ref=ref, account=account, timestamp=timestamp(row, "time"), kind=TxKind.TRADE, legs=tuple(legs),
+        ref=ref, account=account, timestamp=timestamp(row, "time"), kind=TxKind.TRADE, legs=legs,
         description=f"Kraken {side} {text(row, 'pair')}, trade {txid}" + (f" (order {order})" if order else ""),
         exchange_id=txid,
     ))

@@ -108,7 +108,8 @@ def test_bad_passphrase_or_signature(sim: KucoinSimulator) -> None:
 
     def tampered(*args: Any, **kwargs: Any) -> dict[str, Any]:
         request = sign(*args, **kwargs)
-        request["headers"]["KC-API-SIGN"] = "A" + request["headers"]["KC-API-SIGN"][1:]
+        signature = request["headers"]["KC-API-SIGN"]  # another first character, whatever the signature is
+        request["headers"]["KC-API-SIGN"] = ("B" if signature.startswith("A") else "A") + signature[1:]
         return request
 
     ex.sign = tampered

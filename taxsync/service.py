@@ -9,14 +9,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import taxsync
-from importer.files import FORMATS, ReadFile, read_file
-from importer.store import get_or_create_account, large_cache, now_ms, store_raw_records
+from importer.files import FORMATS, OpenedFile, RawRow, open_file
+from importer.files.checking import Checker
+from importer.store import get_or_create_account, large_cache, now_ms, store_raw_rows
 from reports import ReportContext, build_report_model, write_report
 from taxsync.assets import FIAT
 from taxsync.balance_audit import balance_problems
@@ -25,8 +27,8 @@ from taxsync.errors import UsageError
 from taxsync.export import EXPORTERS, SUFFIXES, LedgerExport
 from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
-from taxsync.ledger.sources import Normalized
-from taxsync.ledger.store import load_ledger, rebuild_ledger
+from taxsync.ledger.rows import LedgerRows
+from taxsync.ledger.store import LedgerWriter, ledger_ref, load_ledger, rebuild_ledger
 from taxsync.ledger.transfers import link_problems, match_transfers
 from taxsync.lock import workspace_lock
 from taxsync.perf import collector_paused
@@ -66,52 +68,75 @@ def import_files(ws: Workspace, paths: Sequence[Path], *, account: str | None = 
     if not paths:
         raise UsageError("no file to import: name one or more files (or use --list-formats)")
     with collector_paused():  # millions of acyclic records: the cyclic collector would only walk them again
-        return _import_read(ws, [read_file(path, FORMATS, fmt) for path in paths], account)
+        files = [open_file(path, FORMATS, fmt) for path in paths]  # each file's layout, before the database
+        with Checker(files) as checked:  # a large file's records are checked by workers while blocks are stored
+            return _import_checked(ws, files, checked, account)
 
 
-def _import_read(ws: Workspace, read: list[ReadFile], account: str | None) -> ImportSummary:
-    """Store files that were read and checked completely, in one database transaction, and rebuild the ledger."""
+_RAW_COLUMNS = ("id", "account_id", "source", "stream", "origin", "locator", "external_id", "payload", "imported_at")
+
+
+def _import_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, account: str | None) -> ImportSummary:
+    """Store the files' records as they are checked, and their ledger, in one database transaction: at the first
+    bad line it is rolled back and nothing is stored."""
     imported_at = now_ms()
     with workspace_lock(ws.home, command="taxsync import-file"), Session(ws.engine) as session, session.begin(), \
             large_cache(session):
+        names = [account.strip() if account else default_account(file) for file in files]
         targets = {}
-        for name in sorted({account.strip() if account else default_account(file) for file in read}):
+        for name in sorted(set(names)):
             # Files may go into an exchange's account too: an export beside the API, its copies counted once.
             targets[name] = session.scalar(select(Account).where(Account.name == name, Account.kind == "exchange")) \
                 or get_or_create_account(session, name, "file")
-        # SQLite continues rowids after ids given here (a PostgreSQL sequence would not): there the records of an
-        # account that had none can be numbered here and need not be read back.
-        fresh = session.get_bind().dialect.name == "sqlite" and not session.scalar(select(RawRecord.id).where(
-            RawRecord.account_id.in_([target.id for target in targets.values()])).limit(1))
-        first_id = (session.scalar(select(func.max(RawRecord.id))) or 0) + 1
-        owner = [targets[account.strip() if account else default_account(file)].id for file in read]
-        origins = [str(file.path.resolve()) for file in read]
-        total = sum(len(file.rows) for file in read)
-        ids = iter(range(first_id, first_id + total))
-        new = store_raw_records(session, (
-            {**({"id": next(ids)} if fresh else {}), "account_id": owner[n], "source": file.format.name,
-             "stream": "file", "origin": origins[n], "locator": str(row.line), "external_id": row.external_id,
-             "payload": row.payload, "imported_at": imported_at}
-            for n, file in enumerate(read) for row in file.rows
-        ))
-        if fresh and new == total:  # every record went in under the id given here: no need to read them back
-            whole: dict[int, list[tuple[int, str, str, Normalized]]] = {target.id: [] for target in targets.values()}
-            raw_id = first_id
-            for n, file in enumerate(read):
-                records = whole[owner[n]]
-                for row in file.rows:
-                    if row.normalized is not None:
-                        records.append((raw_id, origins[n], str(row.line), row.normalized))
-                    raw_id += 1
-            transactions = rebuild_ledger(session, list(whole), whole=whole)
-        else:
-            prepared = {(file.format.name, row.external_id): row.normalized
-                        for file in read for row in file.rows if row.normalized is not None}
-            transactions = rebuild_ledger(session, [target.id for target in targets.values()], prepared)
-    return ImportSummary(len(read), sum(len(f.rows) for f in read), new, transactions, tuple(targets))
+        owner = [targets[name].id for name in names]
+        origins = [str(file.path.resolve()) for file in files]
+        refs = [ledger_ref(name, "file", origin, "") for name, origin in zip(names, origins, strict=True)]
+        # SQLite continues rowids after ids given here (a PostgreSQL sequence would not): there the records are
+        # numbered here, and an account that had none gets its ledger written as they are stored, from the rows
+        # made when they were checked.
+        numbered = session.get_bind().dialect.name == "sqlite"
+        fresh = {target.id for target in targets.values() if not session.scalar(
+            select(RawRecord.id).where(RawRecord.account_id == target.id).limit(1))} if numbered else set()
+        stored: dict[int, set[str]] = {a: set() for a in fresh if owner.count(a) > 1}  # several files, one account
+        raw_id = (session.scalar(select(func.max(RawRecord.id))) or 0) + 1
+        ledger = LedgerWriter(session)
+        prepared: dict[tuple[str, str], LedgerRows] = {}
+        new = 0
+        for n, rows in checked:
+            file, account_id = files[n], owner[n]
+            if (keys := stored.get(account_id)) is not None:  # a record two files of the batch share counts once
+                rows = [row for row in rows if row.external_id not in keys]
+                keys.update(row.external_id for row in rows)
+            first = raw_id if numbered else None
+            raw_id += len(rows)
+            added = store_raw_rows(session, *_raw_values(rows, first, account_id, file.format.name, origins[n],
+                                                         imported_at))
+            new += added
+            if account_id not in fresh:  # its ledger is rebuilt below, from these rows and the records it had
+                prepared.update(((file.format.name, row.external_id), row.ledger) for row in rows)
+                continue
+            if added != len(rows):
+                raise RuntimeError(f"{len(rows) - added} records of a new account were already stored")
+            ref = refs[n]
+            ledger.add(account_id, ((i, ref + str(line), rows_of)
+                                    for i, (line, _, _, rows_of) in enumerate(rows, raw_id - len(rows))))
+        ledger.flush()
+        rebuilt = [target.id for target in targets.values() if target.id not in fresh]
+        transactions = ledger.written + (rebuild_ledger(session, rebuilt, prepared) if rebuilt else 0)
+    return ImportSummary(len(files), sum(len(file) for file in files), new, transactions, tuple(targets))
 
 
-def default_account(file: ReadFile) -> str:
+def _raw_values(rows: list[RawRow], first: int | None, account_id: int, source: str, origin: str,
+                imported_at: int) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """The raw records of checked rows as the columns and values stored, numbered from ``first`` if given."""
+    if first is None:
+        return _RAW_COLUMNS[1:], [(account_id, source, "file", origin, str(line), key, payload, imported_at)
+                                  for line, key, payload, _ in rows]
+    return _RAW_COLUMNS, [(i, account_id, source, "file", origin, str(line), key, payload, imported_at)
+                          for i, (line, key, payload, _) in enumerate(rows, first)]
+
+
+def default_account(file: OpenedFile) -> str:
     """The account a file goes to without --account: its exchange's name, else the file's name."""
     return file.format.exchange or "".join(c if c.isalnum() or c in "-_." else "-" for c in file.path.stem)[:100]
 

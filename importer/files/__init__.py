@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importer.files.base import FileFormat, RawRow, ReadFile, read_file
+from importer.files.base import FileFormat, OpenedFile, RawRow, ReadFile, open_file, read_file
 from importer.files.binance import BINANCE_HISTORY, BINANCE_TRADES, BINANCE_TRADES_2019
 from importer.files.bittytax import BITTYTAX
 from importer.files.bybit import BYBIT
@@ -17,4 +17,4 @@ FORMATS: dict[str, FileFormat] = {fmt.name: fmt for fmt in (
     KOINLY, BINANCE_HISTORY, BINANCE_TRADES, BINANCE_TRADES_2019, COINBASE_HISTORY, KRAKEN_LEDGERS, KRAKEN_TRADES,
     KUCOIN, KUCOIN_DEPOSITS, KUCOIN_WITHDRAWALS, BYBIT, OKX_MOVEMENTS, OKX_TRADES, COINTRACKING, BITTYTAX)}
 
-__all__ = ["FORMATS", "FileFormat", "RawRow", "ReadFile", "read_file"]
+__all__ = ["FORMATS", "FileFormat", "OpenedFile", "RawRow", "ReadFile", "open_file", "read_file"]

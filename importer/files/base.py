@@ -1,10 +1,12 @@
 """Reading an exported file into verbatim records, all or nothing.
 
-``read_file`` decodes, splits and checks a whole file before anything is stored: every record must parse with
-its format's normalizer, else an ``InputError`` names the file, the line and the column and what the format
-expects. The text layer (``importer.files.text``) reads UTF-16 and byte-order marks, finds the delimiter and
-the header (after a preamble where a format has one) and settles the file's number style; stored rows have
-the format's column names and plain decimal numbers, and otherwise the file's text.
+``open_file`` decodes and splits a file into records; checking them (``check_block``, by worker processes for a
+large file: ``importer.files.checking``) normalizes each: a field that does not parse with its format's
+normalizer raises an ``InputError`` naming the file, the line and the column and what the format expects, and
+the import stores nothing. ``read_file`` does both at once. The text layer (``importer.files.text``) reads
+UTF-16 and byte-order marks, finds the delimiter and the header (after a preamble where a format has one) and
+settles the file's number style; stored rows have the format's column names and plain decimal numbers, and
+otherwise the file's text.
 
 A format may say which rows form one transaction (``FileFormat.group``: Binance writes a trade as a row per
 coin, Kraken its ledger as a row per asset with a shared refid); a group is then one raw record whose payload
@@ -19,7 +21,7 @@ import csv
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
@@ -28,7 +30,8 @@ from typing import Any, NamedTuple
 
 from importer.files.text import decode, delimiters, first_lines, may_need_numbers, settle_numbers
 from taxsync.errors import InputError
-from taxsync.ledger.sources import NORMALIZERS, FieldError, Normalized
+from taxsync.ledger.rows import LedgerRows, ledger_rows
+from taxsync.ledger.sources import NORMALIZERS, FieldError
 
 Line = tuple[int, dict[str, str]]  # (line number in the file, the row under the format's column names)
 Grouper = Callable[[Sequence[Line]], list[list[Line]]]
@@ -76,10 +79,9 @@ class FileFormat:
 
 class RawRow(NamedTuple):  # a tuple: a million of them are made quickly
     line: int  # the first line of the record
-    values: Mapping[str, Any]  # the row, or {"rows": [...]} for a group
     external_id: str
-    payload: str = ""  # ``values`` as the JSON stored (keys sorted), also what the natural key hashes
-    normalized: Normalized | None = None  # what the check made of it (for the account "" and the ref file:line)
+    payload: str  # the row (or ``{"rows": [...]}`` for a group) as the JSON stored (keys sorted), as hashed for the key
+    ledger: LedgerRows  # the ledger rows the check made of it (taxsync.ledger.rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +169,53 @@ def _names_in_file(header: Sequence[str], canonical: Sequence[str]) -> dict[str,
             for index, (original, name) in enumerate(zip(header, canonical, strict=True), start=1)}
 
 
-def read_file(path: Path, formats: Mapping[str, FileFormat], wanted: str = "auto") -> ReadFile:
-    """Read and check ``path`` completely; raise ``InputError`` at the first bad line."""
+Record = tuple[int, Mapping[str, Any], Sequence[int]]  # (first line, values, the lines of its rows)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedFile:
+    """A file decoded and split into records under its format's column names; not yet checked.
+
+    A record of one row is made into a mapping only when it is checked (in a worker, for a large file)."""
+
+    path: Path
+    format: FileFormat
+    columns: Sequence[str]  # the header under the names the normalizer reads
+    rows: list[tuple[int, list[str]]]  # each data row: (line, fields)
+    groups: list[Record] | None  # for a format that groups rows into records: the records
+    named: Mapping[str, str]  # each column as the file names it, by the name the normalizer reads
+    sha256: str
+
+    def __len__(self) -> int:
+        return len(self.rows) if self.groups is None else len(self.groups)
+
+    def block(self, start: int, stop: int) -> Iterator[tuple[int, int, Mapping[str, Any]]]:
+        """Records ``start`` to ``stop``: (index, first line, values)."""
+        if self.groups is not None:
+            for index in range(start, stop):
+                line, values, _ = self.groups[index]
+                yield index, line, values
+            return
+        columns = self.columns
+        for index, (line, fields) in enumerate(self.rows[start:stop], start):
+            yield index, line, dict(zip(columns, fields, strict=True))
+
+    def dumps(self) -> Callable[[Mapping[str, Any]], str]:
+        """``json.dumps(record, sort_keys=True)`` for this file's records, made quickly (``_flat_json``)."""
+        if self.groups is None:
+            return _flat_json(list(self.columns), grouped=False)
+        return _flat_json(list(self.groups[0][1]["rows"][0]) if self.groups else [], grouped=True)
+
+    def failure(self, index: int, row: int, column: str, message: str) -> InputError:
+        """The message for a field of record ``index`` that cannot be read (in its ``row``-th row)."""
+        lines = (self.rows[index][0],) if self.groups is None else self.groups[index][2]
+        return InputError(str(self.path), f"{message}. {self.format.expected()}", line=lines[min(row, len(lines) - 1)],
+                          column=self.named.get(column, column))
+
+
+def open_file(path: Path, formats: Mapping[str, FileFormat], wanted: str = "auto") -> OpenedFile:
+    """Decode ``path``, find its format by header and split it into records; raise ``InputError`` at the first
+    line that does not fit the layout (the fields themselves are read when the records are checked)."""
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -181,42 +228,57 @@ def read_file(path: Path, formats: Mapping[str, FileFormat], wanted: str = "auto
     rows = _rows(path, text, header)
     if fmt.numbers and may_need_numbers(text[header.offset:], header.delimiter):
         settle_numbers(str(path), rows, [(columns.index(c), c) for c in fmt.numbers if c in columns], fmt.expected())
-    records: list[tuple[int, Mapping[str, Any], Sequence[int]]]
-    if fmt.group is None:
-        records = [(line, dict(zip(columns, fields, strict=True)), (line,)) for line, fields in rows]
-    else:
+    groups: list[Record] | None = None
+    if fmt.group is not None:
         lines: list[Line] = [(line, dict(zip(columns, fields, strict=True))) for line, fields in rows]
-        records = [(group[0][0], {"rows": [values for _, values in group]}, [line for line, _ in group])
-                   for group in fmt.group(lines)]
-    return ReadFile(path, fmt, tuple(_check(path, fmt, records, named)), hashlib.sha256(data).hexdigest())
+        groups = [(group[0][0], {"rows": [values for _, values in group]}, [line for line, _ in group])
+                  for group in fmt.group(lines)]
+    return OpenedFile(path, fmt, columns, rows, groups, named, hashlib.sha256(data).hexdigest())
 
 
-def _check(path: Path, fmt: FileFormat, records: list[tuple[int, Mapping[str, Any], Sequence[int]]],
-           named: Mapping[str, str]) -> list[RawRow]:
-    """Each record normalized once (a bad field names its line and column) and given its natural key."""
-    normalize = NORMALIZERS[fmt.name]
-    checked: list[RawRow] = []
-    seen: dict[str, int] = {}  # occurrences of each content so far
-    sha256, name = hashlib.sha256, path.name
-    if not records:
-        return []
-    first = records[0][1]
-    dumps = _flat_json(list(first["rows"][0] if fmt.group is not None else first), grouped=fmt.group is not None)
-    for line, payload, numbers in records:
+Checked = tuple[int, str, str, LedgerRows]  # a record's first line, the digest of its stored JSON, the JSON, its rows
+Failure = tuple[int, int, str, str]  # the record's index, the row in it, the column and what is wrong
+
+
+def check_block(file: OpenedFile, start: int, stop: int) -> tuple[list[Checked], Failure | None]:
+    """Records ``start`` to ``stop`` of the file normalized (each once), until the first that fails."""
+    normalize = NORMALIZERS[file.format.name]
+    dumps, name, sha256 = file.dumps(), file.path.name, hashlib.sha256
+    checked: list[Checked] = []
+    for index, line, payload in file.block(start, stop):
         try:
             normalized = normalize(payload, "", f"{name}:{line}")
         except FieldError as error:
-            at = numbers[min(error.row, len(numbers) - 1)]
-            raise InputError(str(path), f"{error}. {fmt.expected()}", line=at,
-                             column=named.get(error.column, error.column)) from None
-        stored = dumps(payload, sort_keys=True)
-        digest = sha256(stored.encode()).hexdigest()[:40]
+            return checked, (index, error.row, error.column, str(error))
+        stored = dumps(payload)
+        checked.append((line, sha256(stored.encode()).hexdigest()[:40], stored, ledger_rows(normalized)))
+    return checked, None
+
+
+def raw_rows(checked: Sequence[Checked], seen: dict[str, int]) -> list[RawRow]:
+    """Checked records, each with its natural key: the digest of its content and its occurrence among identical
+    records of the file so far (``seen``: the count of each, carried from block to block)."""
+    keys = {digest for _, digest, _, _ in checked}
+    if len(keys) == len(checked) and seen.keys().isdisjoint(keys):  # the usual case: each the first of its kind
+        seen.update(dict.fromkeys(keys, 1))
+        return [RawRow(line, digest + "#1", stored, ledger) for line, digest, stored, ledger in checked]
+    rows = []
+    for line, digest, stored, ledger in checked:
         seen[digest] = count = seen.get(digest, 0) + 1
-        checked.append(RawRow(line, payload, f"{digest}#{count}", stored, normalized))
-    return checked
+        rows.append(RawRow(line, f"{digest}#{count}", stored, ledger))
+    return rows
 
 
-def _flat_json(keys: list[str], *, grouped: bool) -> Callable[..., str]:
+def read_file(path: Path, formats: Mapping[str, FileFormat], wanted: str = "auto") -> ReadFile:
+    """Read and check ``path`` completely; raise ``InputError`` at the first bad line."""
+    file = open_file(path, formats, wanted)
+    checked, failure = check_block(file, 0, len(file))
+    if failure is not None:
+        raise file.failure(*failure)
+    return ReadFile(path, file.format, tuple(raw_rows(checked, {})), file.sha256)
+
+
+def _flat_json(keys: list[str], *, grouped: bool) -> Callable[[Mapping[str, Any]], str]:
     """``json.dumps(record, sort_keys=True)`` for rows of text under ``keys`` (or ``{"rows": [...]}`` of them),
     character for character, without the encoder's generality (a third of a big import's time went there)."""
     order = sorted(keys)
@@ -228,7 +290,7 @@ def _flat_json(keys: list[str], *, grouped: bool) -> Callable[..., str]:
     def row_json(row: Mapping[str, str]) -> str:
         return template % tuple(map(encode, values(row)))
 
-    def dumps(record: Mapping[str, Any], sort_keys: bool = True) -> str:
+    def dumps(record: Mapping[str, Any]) -> str:
         if not grouped:
             return row_json(record)
         return '{"rows": [' + ", ".join([row_json(row) for row in record["rows"]]) + "]}"

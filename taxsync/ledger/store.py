@@ -7,8 +7,7 @@ records in one database transaction, so a better parser fixes old data without a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -18,38 +17,38 @@ from taxsync.db import Account, LedgerProblem, RawRecord
 from taxsync.db import Transaction as TransactionRow
 from taxsync.ledger.duplicates import Origin, drop_copies
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
-from taxsync.ledger.sources import NORMALIZERS, SOURCE_EXCHANGES, FieldError, Normalized
+from taxsync.ledger.rows import LedgerRows, ledger_rows
+from taxsync.ledger.sources import NORMALIZERS, SOURCE_EXCHANGES, FieldError
 from taxsync.problems import Problem, ProblemKind, Severity
-from taxsync.types import Asset, Role, TimestampMs, decimal_text
+from taxsync.types import Asset, Role, TimestampMs
 
-Prepared = Mapping[tuple[str, str], Normalized]  # (source, external id) -> its normalization, made when read
+Prepared = Mapping[tuple[str, str], LedgerRows]  # (source, external id) -> its ledger rows, made when read
 
 
-def _ref(account: str, stream: str, origin: str, locator: str) -> str:
+def ledger_ref(account: str, stream: str, origin: str, locator: str) -> str:
     """Where a ledger line comes from: ``account/file.csv:LINE`` or ``account/stream:EXCHANGE-ID``."""
     return f"{account}/{origin.rsplit('/', 1)[-1] if stream == 'file' else stream}:{locator}"
 
 
-def _normalize(source: str, payload: str, account: str, ref: str) -> tuple[Transaction | None, list[Problem]]:
+def _normalize(source: str, payload: str, account: str, ref: str) -> LedgerRows:
     try:
-        result = NORMALIZERS[source](json.loads(payload), account, ref)
+        return ledger_rows(NORMALIZERS[source](json.loads(payload), account, ref))
     except FieldError as error:  # checked at import, so only rows stored by an older parser get here
-        return None, [Problem(ProblemKind.UNSUPPORTED, Severity.ERROR, f"column '{error.column}': {error}", ref)]
-    return result.transaction, list(result.problems)
+        return None, (), ((ProblemKind.UNSUPPORTED.value, Severity.ERROR.value, f"column '{error.column}': {error}"),)
 
 
-def _records(session: Session, account: Account, prepared: Prepared | None
-             ) -> Iterator[tuple[int, str, Transaction | None, list[Problem]]]:
-    """Each raw record of the account in order, with its ref, normalized (or taken from ``prepared``: the
-    normalizers are pure, and the account and ref they were given only name where the record is)."""
+def _records(session: Session, account: Account, prepared: Prepared | None) -> Iterator[tuple[int, str, LedgerRows]]:
+    """Each raw record of the account in order, with its ref and its ledger rows: normalized, or taken from
+    ``prepared`` (the normalizers are pure, and the account and ref they were given only name where the record
+    is, which the rows leave out)."""
     columns = (RawRecord.id, RawRecord.source, RawRecord.stream, RawRecord.origin, RawRecord.locator,
                RawRecord.external_id)
     where = RawRecord.account_id == account.id
     if prepared is None:
         for raw_id, source, stream, origin, locator, _, payload in session.execute(
                 select(*columns, RawRecord.payload).where(where).order_by(RawRecord.id)):
-            ref = _ref(account.name, stream, origin, locator)
-            yield raw_id, ref, *_normalize(source, payload, account.name, ref)
+            ref = ledger_ref(account.name, stream, origin, locator)
+            yield raw_id, ref, _normalize(source, payload, account.name, ref)
         return
     heads = session.execute(select(*columns).where(where).order_by(RawRecord.id)).all()
     missing = [raw_id for raw_id, source, _, _, _, external_id in heads if (source, external_id) not in prepared]
@@ -60,20 +59,17 @@ def _records(session: Session, account: Account, prepared: Prepared | None
     where_from: dict[tuple[str, str], str] = {}  # "account/file.csv:" once per file
     for raw_id, source, stream, origin, locator, external_id in heads:
         if (prefix := where_from.get((stream, origin))) is None:
-            prefix = where_from[stream, origin] = _ref(account.name, stream, origin, "")
+            prefix = where_from[stream, origin] = ledger_ref(account.name, stream, origin, "")
         ref = prefix + locator
         known = prepared.get((source, external_id))
-        if known is None:
-            yield raw_id, ref, *_normalize(source, payloads[raw_id], account.name, ref)
-        else:
-            yield raw_id, ref, known.transaction, [replace(p, source=ref) for p in known.problems]
+        yield raw_id, ref, _normalize(source, payloads[raw_id], account.name, ref) if known is None else known
 
 
-_VALUE: dict[TxKind | Role, str] = {member: member.value for member in (*TxKind, *Role)}  # cheaper than .value
 _TX_COLUMNS = ("id", "account_id", "raw_record_id", "ref", "timestamp", "kind", "subkind", "label", "description",
                "txhash", "exchange_id", "quote_amount", "quote_currency")
 _LEG_COLUMNS = ("transaction_id", "position", "asset", "amount", "role")
 _PROBLEM_COLUMNS = ("account_id", "raw_record_id", "kind", "severity", "message", "source")
+BLOCK = 100_000  # rows per executemany
 
 
 def bulk_insert(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -81,57 +77,60 @@ def bulk_insert(session: Session, table: str, columns: tuple[str, ...], rows: li
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    for start in range(0, len(rows), 100_000):
-        connection.exec_driver_sql(sql, rows[start:start + 100_000])  # type: ignore[arg-type]
+    for start in range(0, len(rows), BLOCK):
+        connection.exec_driver_sql(sql, rows[start:start + BLOCK])  # type: ignore[arg-type]
 
 
-def _known(account: Account, records: Sequence[tuple[int, str, str, Normalized]]
-           ) -> Iterator[tuple[int, str, Transaction | None, list[Problem]]]:
-    """``_records`` of an account whose every raw record was just stored (raw id, origin, locator, normalized)."""
-    where_from: dict[str, str] = {}
-    for raw_id, origin, locator, known in records:
-        if (prefix := where_from.get(origin)) is None:
-            prefix = where_from[origin] = _ref(account.name, "file", origin, "")
-        ref = prefix + locator
-        yield raw_id, ref, known.transaction, [replace(p, source=ref) for p in known.problems] if known.problems else []
+class LedgerWriter:
+    """Writes the ledger rows of raw records as they come, in blocks, with transaction ids assigned here (after
+    the largest stored), so a million records' ledger is written in seconds and need not be held whole."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.next_id = (session.scalar(select(func.max(TransactionRow.id))) or 0) + 1
+        self.written = 0  # transactions
+        self.transactions: list[tuple[Any, ...]] = []
+        self.legs: list[tuple[Any, ...]] = []
+        self.problems: list[tuple[Any, ...]] = []
+
+    def add(self, account_id: int, records: Iterable[tuple[int, str, LedgerRows]]) -> None:
+        """The ledger rows of raw records of the account: (raw record id, ref, rows) each."""
+        transactions, legs, problems = self.transactions, self.legs, self.problems
+        tx_id = self.next_id
+        for raw_id, ref, (tx, tx_legs, found) in records:
+            if found:
+                problems += [(account_id, raw_id, *problem, ref) for problem in found]
+            if tx is None:
+                continue
+            transactions.append((tx_id, account_id, raw_id, ref, *tx))
+            for leg in tx_legs:
+                legs.append((tx_id, *leg))
+            tx_id += 1
+        self.next_id = tx_id
+        if len(transactions) >= BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        bulk_insert(self.session, "transactions", _TX_COLUMNS, self.transactions)
+        bulk_insert(self.session, "legs", _LEG_COLUMNS, self.legs)
+        bulk_insert(self.session, "ledger_problems", _PROBLEM_COLUMNS, self.problems)
+        self.written += len(self.transactions)
+        self.transactions, self.legs, self.problems = [], [], []
 
 
-def rebuild_ledger(session: Session, account_ids: Iterable[int], prepared: Prepared | None = None,
-                   whole: Mapping[int, Sequence[tuple[int, str, str, Normalized]]] | None = None) -> int:
+def rebuild_ledger(session: Session, account_ids: Iterable[int], prepared: Prepared | None = None) -> int:
     """Derive the transactions of the given accounts anew; returns how many there are now. ``prepared`` holds
-    normalizations already made (a file's records, checked before they were stored), so none is made twice;
-    ``whole`` gives, for an account all of whose raw records were just stored, each of them in id order (raw id,
-    origin, locator, normalized), so they need not be read back.
-
-    Rows are written with bulk inserts and ids assigned here, so a large account rebuilds in seconds.
-    """
+    the ledger rows of records already normalized (a file's records, checked before they were stored), so none
+    is normalized twice."""
     count = 0
     for account_id in account_ids:
         account = session.get_one(Account, account_id)
         session.execute(delete(TransactionRow).where(TransactionRow.account_id == account_id))
         session.execute(delete(LedgerProblem).where(LedgerProblem.account_id == account_id))
-        next_id = (session.scalar(select(func.max(TransactionRow.id))) or 0) + 1
-        transactions: list[tuple[Any, ...]] = []
-        legs: list[tuple[Any, ...]] = []
-        problems: list[tuple[Any, ...]] = []
-        records = _known(account, whole[account_id]) if whole and account_id in whole \
-            else _records(session, account, prepared)
-        for raw_id, ref, tx, found in records:
-            if found:
-                problems += [(account_id, raw_id, p.kind.value, p.severity.value, p.message, p.source) for p in found]
-            if tx is None:
-                continue
-            quote = tx.quote
-            transactions.append((next_id, account_id, raw_id, ref, tx.timestamp, _VALUE[tx.kind], tx.subkind, tx.label,
-                                 tx.description, tx.txhash, tx.exchange_id,
-                                 decimal_text(quote.amount) if quote else None, quote.currency if quote else None))
-            legs += [(next_id, i, leg.asset, decimal_text(leg.amount), _VALUE[leg.role])
-                     for i, leg in enumerate(tx.legs)]
-            next_id += 1
-        bulk_insert(session, "transactions", _TX_COLUMNS, transactions)
-        bulk_insert(session, "legs", _LEG_COLUMNS, legs)
-        bulk_insert(session, "ledger_problems", _PROBLEM_COLUMNS, problems)
-        count += len(transactions)
+        writer = LedgerWriter(session)
+        writer.add(account_id, _records(session, account, prepared))
+        writer.flush()
+        count += writer.written
     session.flush()
     return count
 

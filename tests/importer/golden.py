@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from importer.files import FORMATS, read_file
@@ -14,7 +15,7 @@ def ledger_text(path: Path) -> str:
     read = read_file(path, FORMATS)
     out = [f"# {path.name}: {read.format.name}"]
     for row in read.rows:
-        result = NORMALIZERS[read.format.name](row.values, "acct", f"{path.name}:{row.line}")
+        result = NORMALIZERS[read.format.name](json.loads(row.payload), "acct", f"{path.name}:{row.line}")
         tx = result.transaction
         if tx is None:
             out.append(f"{path.name}:{row.line}  (no transaction)")

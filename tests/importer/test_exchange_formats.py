@@ -5,6 +5,7 @@ stated value, exchange id and the problems found."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def normalized(folder: str) -> list[str]:
         read = read_file(path, FORMATS)
         assert read.format.name.startswith(folder), f"{path.name} detected as {read.format.name}"
         for row in read.rows:
-            result = NORMALIZERS[read.format.name](row.values, "acct", f"{path.name}:{row.line}")
+            result = NORMALIZERS[read.format.name](json.loads(row.payload), "acct", f"{path.name}:{row.line}")
             if result.transaction is not None:
                 lines.append(render(f"{path.name}:{row.line}", result))
     return lines
@@ -73,7 +74,7 @@ def test_a_header_matching_no_format_names_the_closest(tmp_path: Path) -> None:
 
 def test_cointracking_repeated_currency_columns_are_told_apart_by_position(tmp_path: Path) -> None:
     read = read_file(EXPORTS / "cointracking" / "trade-list.csv", FORMATS)
-    trade = read.rows[1].values
+    trade = json.loads(read.rows[1].payload)
     assert (trade["Buy Currency"], trade["Sell Currency"], trade["Fee Currency"]) == ("BTC", "EUR", "EUR")
     assert "Cur." not in trade
 
@@ -111,7 +112,7 @@ def test_a_bad_field_names_file_line_and_column(tmp_path: Path, folder: str, nam
 
 def test_kucoin_movements_keep_their_hash_and_book_only_what_succeeded(tmp_path: Path) -> None:
     read = read_file(EXPORTS / "kucoin" / "withdrawals.csv", FORMATS)
-    tx = NORMALIZERS[read.format.name](read.rows[0].values, "k", "withdrawals.csv:2").transaction
+    tx = NORMALIZERS[read.format.name](json.loads(read.rows[0].payload), "k", "withdrawals.csv:2").transaction
     assert tx is not None and tx.txhash.startswith("b6f6991d") and "bc1qar0s" in tx.description
     path = tmp_path / "deposits.csv"
     path.write_text((EXPORTS / "kucoin" / "deposits.csv").read_text().replace("FAILURE", "ON HOLD"))
@@ -125,6 +126,6 @@ def test_okx_balance_that_cannot_be_the_amount_is_a_warning(tmp_path: Path) -> N
     path.write_text((EXPORTS / "okx" / "deposit-withdrawal-history.csv").read_text().replace("0,1500.5,USDT",
                                                                                           "0,1400.5,USDT"))
     read = read_file(path, FORMATS)
-    result = NORMALIZERS[read.format.name](read.rows[0].values, "o", "okx.csv:2")
+    result = NORMALIZERS[read.format.name](json.loads(read.rows[0].payload), "o", "okx.csv:2")
     assert result.transaction is not None and result.transaction.legs[0].amount == Decimal("1500.5")
     assert [p.kind.value for p in result.problems] == ["integrity"]

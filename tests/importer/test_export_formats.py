@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,9 @@ def test_every_format_has_a_sample_and_a_variant() -> None:
 
 def test_kraken_ledger_and_trades_exports_carry_the_same_trade_ids() -> None:
     """The trades file's txid is the ledger's refid: the two exports of one account count once."""
-    ledger = {row.values["rows"][0]["refid"] for row in read_file(EXPORTS / "kraken-ledgers.csv", FORMATS).rows}
-    trades = {row.values["txid"] for row in read_file(EXPORTS / "kraken-trades.csv", FORMATS).rows}
+    ledger_rows = read_file(EXPORTS / "kraken-ledgers.csv", FORMATS).rows
+    ledger = {json.loads(row.payload)["rows"][0]["refid"] for row in ledger_rows}
+    trades = {json.loads(row.payload)["txid"] for row in read_file(EXPORTS / "kraken-trades.csv", FORMATS).rows}
     assert {"TJKLXX-PGMUI-4NTLXU", "TOGXJQ-SPHIX-6PW5W6"} <= ledger & trades
 
 

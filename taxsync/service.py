@@ -115,11 +115,10 @@ def _import_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, ac
             if account_id not in fresh:  # its ledger is rebuilt below, from these rows and the records it had
                 prepared.update(((file.format.name, row.external_id), row.ledger) for row in rows)
                 continue
-            if added != len(rows):
+            if added != len(rows) or first is None:
                 raise RuntimeError(f"{len(rows) - added} records of a new account were already stored")
             ref = refs[n]
-            ledger.add(account_id, ((i, ref + str(line), rows_of)
-                                    for i, (line, _, _, rows_of) in enumerate(rows, raw_id - len(rows))))
+            ledger.add(account_id, ((i, ref + str(line), made) for i, (line, _, _, made) in enumerate(rows, first)))
         ledger.flush()
         rebuilt = [target.id for target in targets.values() if target.id not in fresh]
         transactions = ledger.written + (rebuild_ledger(session, rebuilt, prepared) if rebuilt else 0)

@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The demo: the bundled sample files, plus a simulated Binance account imported over its API with a read-only
-# key, and the exchange prices the report needs (the exchange simulator runs on 127.0.0.1 for the duration and
+# key, and the exchange prices of every year it spans (the simulator runs on 127.0.0.1 for the duration and
 # is stopped afterwards). prices sync exits 1 when some asset has no market there; the report lists those.
 demo: $(STAMP)
 	rm -rf $(DEMO_HOME) && mkdir -p $(DEMO_HOME)
@@ -32,7 +32,7 @@ demo: $(STAMP)
 	      --home $(DEMO_HOME) && \
 	    $(BIN)/taxsync account check --home $(DEMO_HOME) binance-demo && \
 	    $(BIN)/taxsync import --home $(DEMO_HOME) && \
-	    { $(BIN)/taxsync prices sync --year 2024 --home $(DEMO_HOME) || test $$? -eq 1; }'
+	    { $(BIN)/taxsync prices sync --home $(DEMO_HOME) || test $$? -eq 1; }'
 	$(BIN)/taxsync problems --home $(DEMO_HOME)
 	$(BIN)/taxsync report --year 2024 --format pdf,csv,json --out reports --home $(DEMO_HOME)
 

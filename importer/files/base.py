@@ -202,8 +202,8 @@ class OpenedFile:
 
     def dumps(self) -> Callable[[Mapping[str, Any]], str]:
         """``json.dumps(record, sort_keys=True)`` for this file's records, made quickly (``_flat_json``)."""
-        if self.groups is None:
-            return _flat_json(list(self.columns), grouped=False)
+        if self.groups is None:  # the keys of a row's mapping: each column once
+            return _flat_json(list(dict.fromkeys(self.columns)), grouped=False)
         return _flat_json(list(self.groups[0][1]["rows"][0]) if self.groups else [], grouped=True)
 
     def failure(self, index: int, row: int, column: str, message: str) -> InputError:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import importer.files.checking as checking
 from taxsync import service
 from taxsync.errors import InputError
 from taxsync.workspace import Workspace, init_workspace
@@ -85,33 +86,61 @@ def fuzz_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 OUTCOMES: Counter[str] = Counter()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
+EXAMPLE = given(
     which=st.integers(min_value=0, max_value=len(FILES) - 1),
     steps=st.lists(st.tuples(st.sampled_from(MUTATIONS), st.integers(0, 10**6), st.integers(0, 7)),
                    min_size=1, max_size=3),
 )
+
+
+def import_or_refuse(ws: Workspace, folder: Path, which: int,
+                     steps: list[tuple[Callable[[bytes, int, int], bytes], int, int]], account: str) -> str:
+    data = CONTENTS[which]
+    for mutate, n, k in steps:
+        data = mutate(data, n, k)
+    path = folder / FILES[which].name
+    path.write_bytes(data)
+    before = dump(ws.home / "taxsync.db")
+    try:
+        service.import_files(ws, [path], account=account)
+    except InputError as error:
+        assert str(path) in str(error)
+        assert dump(ws.home / "taxsync.db") == before
+        return "refused"
+    return "imported"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@EXAMPLE
 def test_damaged_exports_import_or_are_refused_without_a_trace(
     fuzz_ws: Workspace, tmp_path_factory: pytest.TempPathFactory, which: int,
     steps: list[tuple[Callable[[bytes, int, int], bytes], int, int]],
 ) -> None:
-    ws = fuzz_ws
-    data = CONTENTS[which]
-    for mutate, n, k in steps:
-        data = mutate(data, n, k)
-    path = tmp_path_factory.mktemp("fuzz") / FILES[which].name
-    path.write_bytes(data)
-    before = dump(ws.home / "taxsync.db")
-    try:
-        service.import_files(ws, [path], account="fuzzed")
-        OUTCOMES["imported"] += 1
-    except InputError as error:
-        OUTCOMES["refused"] += 1
-        assert str(path) in str(error)
-        assert dump(ws.home / "taxsync.db") == before
+    OUTCOMES[import_or_refuse(fuzz_ws, tmp_path_factory.mktemp("fuzz"), which, steps, "fuzzed")] += 1
 
 
 def test_the_fuzzing_saw_both_outcomes() -> None:
     """Runs after the fuzz test (file order): damage that is harmless imports, the rest is refused."""
     assert OUTCOMES["imported"] > 10 and OUTCOMES["refused"] > 10, OUTCOMES
 
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@EXAMPLE
+def test_damaged_exports_checked_by_workers_are_refused_without_a_trace(
+    fuzz_ws: Workspace, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, which: int,
+    steps: list[tuple[Callable[[bytes, int, int], bytes], int, int]],
+) -> None:
+    """The same, with each file's records checked by two workers in blocks of three, each import into a new
+    account (whose ledger is written as its records are stored)."""
+    monkeypatch.setattr(checking, "BLOCK", 3)
+    monkeypatch.setattr(checking, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(checking, "worker_count", lambda: 2)
+    WORKER_OUTCOMES[import_or_refuse(fuzz_ws, tmp_path_factory.mktemp("fuzz"), which, steps,
+                                     f"workers-{sum(WORKER_OUTCOMES.values())}")] += 1
+
+
+WORKER_OUTCOMES: Counter[str] = Counter()
+
+
+def test_the_workers_fuzzing_saw_both_outcomes() -> None:
+    assert WORKER_OUTCOMES["imported"] > 2 and WORKER_OUTCOMES["refused"] > 2, WORKER_OUTCOMES

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
 from taxsync import transfer_review
 from taxsync.cli import AsJson, Home, app, handles_errors, out
-from taxsync.ledger.records import Transfer
+from taxsync.ledger.records import GivenCost, Transfer
 from taxsync.transfer_review import Side, TransferRow
-from taxsync.types import decimal_text, to_datetime
+from taxsync.types import decimal_text, local_date, to_datetime
 from taxsync.workspace import open_workspace
 
 transfers_app = typer.Typer(
@@ -41,7 +43,19 @@ def _side_json(side: Side | None) -> dict[str, str] | None:
 def _row_json(row: TransferRow) -> dict[str, Any]:
     return {"status": row.status, "matched_by": row.matched_by or None, "asset": row.asset,
             "withdrawal": _side_json(row.withdrawal), "deposit": _side_json(row.deposit),
-            "cost": {"amount": decimal_text(row.cost.amount), "currency": row.cost.currency} if row.cost else None}
+            "cost": _cost_json(row.cost) if row.cost else None}
+
+
+def _cost_json(given: GivenCost) -> dict[str, str | None]:
+    return {"amount": decimal_text(given.cost.amount), "currency": given.cost.currency,
+            "acquired": to_datetime(given.acquired).isoformat().replace("+00:00", "Z") if given.acquired else None}
+
+
+def _cost_text(given: GivenCost | None, zone: ZoneInfo) -> str:
+    if given is None:
+        return ""
+    text = f"{decimal_text(given.cost.amount)} {given.cost.currency}"
+    return text + (f", acquired {local_date(given.acquired, zone)}" if given.acquired is not None else "")
 
 
 def _pair_text(transfer: Transfer) -> str:
@@ -77,7 +91,7 @@ def transfers_list_cli(
         table.add_row(row.matched_by or "[yellow]unmatched[/]", row.asset, w.ref if w else "",
                       decimal_text(w.amount) if w else "", _when(w), d.ref if d else "",
                       decimal_text(d.amount) if d else "", _when(d),
-                      f"{decimal_text(row.cost.amount)} {row.cost.currency}" if row.cost else "")
+                      _cost_text(row.cost, ZoneInfo(ws.settings.timezone)))
     out.print(table)
 
 
@@ -117,15 +131,22 @@ def transfers_cost_cli(
                                                       "workspace's currency.")] = None,
     note: Annotated[str | None, typer.Option("--note", help="Where the cost comes from, for your accountant.")
                     ] = None,
+    acquired: Annotated[str | None, typer.Option(
+        "--acquired", metavar="YYYY-MM-DD",
+        help="The day the units were acquired, if before they arrived (bought elsewhere; or the donor's day, "
+             "where a gift's cost carries over): the holding period counts from it, not from the deposit.")
+    ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Forget the cost given for this deposit.")] = False,
     home: Home = None,
 ) -> None:
     """Give the cost of a deposit that came from outside your imported accounts (bought elsewhere, say), so its
     units are not taken as acquired at zero cost; or the donor's cost of a gift received, where it carries over
-    (US, DE; in the UK, Canada and Australia a gift costs its market value when received). Setting it again
-    replaces it; --clear forgets it.
+    (US, DE; in the UK, Canada and Australia a gift costs its market value when received). With --acquired, the
+    units are held from that day (long-term in the US and tax-free in Germany after a year of holding, the
+    donor's time included for a gift). Setting it again replaces it; --clear forgets it.
 
-    Example: taxsync transfers cost ledger-nano/export.csv:27 8500 --note "bought on Kraken, 2023-04-30"
+    Example: taxsync transfers cost ledger-nano/export.csv:27 8500 --acquired 2023-04-30 --note "bought on
+    Kraken"
     """
     ws = open_workspace(home)
     if clear:
@@ -136,8 +157,13 @@ def transfers_cost_cli(
         return
     if amount is None:
         raise typer.BadParameter("the total cost is needed (or --clear)", param_hint="AMOUNT")
-    transfer = transfer_review.set_deposit_cost(ws, deposit_ref, amount, note or "")
-    out.print(f"Cost of {deposit_ref}: {amount} {ws.settings.currency}", highlight=False)
+    try:
+        day = date.fromisoformat(acquired) if acquired is not None else None
+    except ValueError:
+        raise typer.BadParameter(f"'{acquired}' is not a day such as 2023-04-30", param_hint="--acquired") from None
+    transfer = transfer_review.set_deposit_cost(ws, deposit_ref, amount, note or "", day)
+    out.print(f"Cost of {deposit_ref}: {amount} {ws.settings.currency}"
+              + (f", acquired {day}" if day is not None else ""), highlight=False)
     if transfer is not None:
         out.print(f"  note: this deposit is part of the transfer {_pair_text(transfer)}, so the moved lots keep "
                   "their cost; this one is used only if the transfer is unlinked", highlight=False)

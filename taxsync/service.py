@@ -246,8 +246,9 @@ def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ..
         "(your own prices first, then exchange candles, the finest available: minute, hour, day), through USDT or "
         f"USDC where the asset has no {settings.currency} market. Both sides of a crypto-to-crypto trade get the "
         f"same {settings.currency} value. Every price and rate used is listed in the appendix.",
-        "Unmatched deposits are treated as acquired at zero cost and unmatched withdrawals as moves to a wallet "
-        "that is not imported (no gain); each is listed under Problems.",
+        "Unmatched deposits are treated as acquired at zero cost, unless you gave their cost (and the day they were "
+        "acquired, if before they arrived) with `taxsync transfers cost`, and unmatched withdrawals as moves to a "
+        "wallet that is not imported (no gain); each is listed under Problems.",
         "Fiat currencies are cash: only crypto-assets are tracked as lots.",
         *([f"Basis tracking switches to per wallet on {jurisdiction.per_wallet_from} (Reg. 1.1012-1(j)): the lots "
            "left at the end of the day before are allocated to the wallets holding the units, oldest lots first, "

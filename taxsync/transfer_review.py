@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,13 +28,13 @@ from taxsync.db import Account, RawRecord
 from taxsync.db import Transaction as TransactionRow
 from taxsync.db.models import DepositCost, TransferLink
 from taxsync.errors import UsageError
-from taxsync.ledger.records import Quote, Transaction, Transfer, TxKind
+from taxsync.ledger.records import GivenCost, Quote, Transaction, Transfer, TxKind
 from taxsync.ledger.store import load_ledger
 from taxsync.ledger.transfers import Pair, match_transfers, why_not_linkable
 from taxsync.parsing import parse_decimal
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.jurisdictions import JURISDICTIONS
-from taxsync.types import Asset, TimestampMs, local_date
+from taxsync.types import Asset, TimestampMs, day_start, local_date, to_datetime
 from taxsync.workspace import Workspace
 
 
@@ -42,7 +44,7 @@ class Decisions:
 
     links: tuple[Pair, ...] = ()
     unlinks: frozenset[Pair] = frozenset()
-    costs: Mapping[str, Quote] = field(default_factory=dict)  # deposit ref -> total cost
+    costs: Mapping[str, GivenCost] = field(default_factory=dict)  # deposit ref -> total cost (and when acquired)
     problems: tuple[Problem, ...] = ()
 
 
@@ -64,7 +66,7 @@ class TransferRow:
     withdrawal: Side | None
     deposit: Side | None
     matched_by: str  # "txhash", "amount and time", "manual"; "" when unmatched
-    cost: Quote | None = None  # the cost the user gave for an unmatched deposit
+    cost: GivenCost | None = None  # the cost the user gave for an unmatched deposit
 
     @property
     def status(self) -> str:
@@ -147,7 +149,7 @@ def load_decisions(session: Session) -> Decisions:
             pair = f"{row.withdrawal_ref} {row.deposit_ref}"
             problems.append(_not_applied(f"manual transfer link {row.withdrawal_ref} -> {row.deposit_ref}",
                                          w_ref or row.withdrawal_ref, gone, f"taxsync transfers unlink {pair}"))
-    costs: dict[str, Quote] = {}
+    costs: dict[str, GivenCost] = {}
     for cost in cost_rows:
         ref = ref_of.get(cost.deposit_key)
         if ref is None:
@@ -159,7 +161,8 @@ def load_decisions(session: Session) -> Decisions:
                 f"the cost given for deposit {ref} is not applied: {len(keys[ref])} transactions share that ref",
                 ref))
         else:
-            costs[ref] = Quote(cost.cost, Asset(cost.currency))
+            acquired = TimestampMs(cost.acquired_at) if cost.acquired_at is not None else None
+            costs[ref] = GivenCost(Quote(cost.cost, Asset(cost.currency)), acquired)
     return Decisions(tuple(links), frozenset(unlinks), costs, tuple(problems))
 
 
@@ -292,10 +295,12 @@ def unlink(ws: Workspace, withdrawal_ref: str, deposit_ref: str) -> Transfer | N
     return was
 
 
-def set_deposit_cost(ws: Workspace, deposit_ref: str, cost: Decimal | str, note: str = "") -> Transfer | None:
+def set_deposit_cost(ws: Workspace, deposit_ref: str, cost: Decimal | str, note: str = "",
+                     acquired: date | None = None) -> Transfer | None:
     """Say what the units of a deposit cost in total, in the workspace's currency (replacing what was said
-    before). Used while no transfer explains the deposit; returns the transfer that does now, if any. A gift
-    received takes its donor's cost the same way (where the donor's cost carries over: US, DE)."""
+    before), and, if known, the day they were acquired (their holding period starts then). Used while no
+    transfer explains the deposit; returns the transfer that does now, if any. A gift received takes its
+    donor's cost and acquisition day the same way (where they carry over: US, DE)."""
     if isinstance(cost, str):
         try:
             cost = parse_decimal(cost)
@@ -306,12 +311,17 @@ def set_deposit_cost(ws: Workspace, deposit_ref: str, cost: Decimal | str, note:
     with Session(ws.engine) as session, session.begin():
         ledger = _read_ledger(session)
         deposit, key = _find(ledger, deposit_ref, TxKind.DEPOSIT, also=(TxKind.GIFT_IN,))
+        # the start of that day where the tax is reckoned: the holding term counts the jurisdiction's days
+        acquired_at = day_start(acquired, ZoneInfo(ws.settings.timezone)) if acquired is not None else None
+        if acquired_at is not None and acquired_at > deposit.timestamp:
+            raise UsageError(f"acquired: {acquired} is after the deposit arrived "
+                             f"({to_datetime(deposit.timestamp):%Y-%m-%d %H:%M} UTC)")
         row = session.scalar(select(DepositCost).where(DepositCost.deposit_key == key))
         if row is None:
             row = DepositCost(deposit_key=key)
             session.add(row)
-        row.deposit_ref, row.cost, row.currency, row.note, row.created_at = (
-            deposit_ref, cost, ws.settings.currency, note, now_ms())
+        row.deposit_ref, row.cost, row.currency, row.note, row.created_at, row.acquired_at = (
+            deposit_ref, cost, ws.settings.currency, note, now_ms(), acquired_at)
         return next((t for t in _current(ledger, session) if t.deposit is deposit), None)
 
 

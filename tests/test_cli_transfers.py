@@ -136,7 +136,7 @@ def test_decisions_about_rows_that_are_gone_are_problems_until_ended(cli, home: 
 def test_a_deposit_cost_is_kept_and_shown(cli, home: Path, files) -> None:
     cli("transfers", "cost", ETH_IN, "5000.00", "--note", "Kraken invoice 17", "--home", home)
     row = json.loads(cli("transfers", "list", "--json", "--unmatched", "--home", home).stdout)[-1]
-    assert (row["deposit"]["ref"], row["cost"]) == (ETH_IN, {"amount": "5000", "currency": "USD"})
+    assert (row["deposit"]["ref"], row["cost"]) == (ETH_IN, {"amount": "5000", "currency": "USD", "acquired": None})
     cli("transfers", "cost", ETH_IN, "5100", "--home", home)  # replaces
     import_both(cli, home, *files)
     assert [(r[2], r[3], r[4], r[5]) for r in table(home, "deposit_costs")] == [(ETH_IN, "5100", "USD", "")]
@@ -153,6 +153,42 @@ def test_a_deposit_cost_becomes_the_cost_of_its_units(cli, home: Path, files) ->
     cli("transfers", "cost", ETH_IN, "5000", "--home", home)
     assert holdings(cli, home)[("ETH", "wallet")] == (D("2"), D("5000"))
     assert ("unmatched_deposit", ETH_IN) not in problems(cli, home)
+
+
+@pytest.mark.parametrize("jurisdiction", ["us", "de"])
+def test_units_acquired_before_they_arrived_are_held_from_that_day(cli, home: Path, tmp_path: Path,
+                                                                   jurisdiction: str) -> None:
+    """1 ETH bought here in April 2024, 1 ETH bought elsewhere in January 2022 and deposited in May, 1 ETH sold
+    in July. Told when the deposited ETH was acquired, FIFO sells it first (the oldest), held two and a half
+    years: long-term in the US (IRC s.1222), and in Germany tax-free after a year (s.23 EStG). Not told, the
+    sale takes April's ETH, short-term."""
+    currency = "USD" if jurisdiction == "us" else "EUR"
+    exchange = write_koinly(tmp_path / "exchange.csv", f"2024-04-01 10:00:00 UTC,3300,{currency},1,ETH,,,,,,Buy,",
+                            f"2024-07-01 10:00:00 UTC,1,ETH,3400,{currency},,,,,,Sell,")
+    wallet = write_koinly(tmp_path / "wallet.csv", "2024-05-01 10:00:00 UTC,,,1,ETH,,,,,,From elsewhere,")
+    cli("init", "--home", home, "--jurisdiction", jurisdiction, "--currency", currency, "--method", "fifo",
+        "--tracking", "universal")
+    import_both(cli, home, exchange, wallet)
+    deposit = "wallet/wallet.csv:2"
+
+    def sale() -> tuple[str, str, str]:
+        report = cli("report", "--year", "2024", "--format", "json", "--out", tmp_path / "out", "--home", home)
+        written = next(line.split(" ", 1)[1] for line in report.stdout.splitlines() if line.endswith(".json"))
+        (row,) = json.loads(Path(written).read_text())["disposals"]
+        return row["acquired"], row["cost"], row["term"]
+
+    cli("transfers", "cost", deposit, "1000", "--home", home)
+    assert sale() == ("2024-04-01", "3300", "short")
+    said = cli("transfers", "cost", deposit, "1000", "--acquired", "2022-01-15", "--home", home).stdout
+    assert f"Cost of {deposit}: 1000 {currency}, acquired 2022-01-15" in said
+    assert sale() == ("2022-01-15", "1000", "long")
+    (row,) = json.loads(cli("transfers", "list", "--json", "--unmatched", "--home", home).stdout)
+    start = "2022-01-15T05:00:00Z" if jurisdiction == "us" else "2022-01-14T23:00:00Z"  # the local day's start
+    assert row["cost"] == {"amount": "1000", "currency": currency, "acquired": start}
+    assert "is after the deposit arrived" in cli("transfers", "cost", deposit, "1000", "--acquired", "2024-05-02",
+                                                 "--home", home, code=2).output
+    assert "not a day such as 2023-04-30" in cli("transfers", "cost", deposit, "1000", "--acquired", "15.01.2022",
+                                                 "--home", home, code=2).output
 
 
 def test_bad_requests_say_what_is_wrong(cli, home: Path, files) -> None:

@@ -19,7 +19,7 @@ from taxsync.workspace import Workspace, _database_url, init_workspace, open_wor
 def test_migrations_build_exactly_the_models(workspace: Workspace) -> None:
     with workspace.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0005"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0006"
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(workspace: Workspace) -> None:

@@ -198,6 +198,8 @@ class DepositCost(Base):
     currency: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # when the units were acquired, if the user said (UTC ms): their holding period starts then
+    acquired_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Run(Base):

@@ -40,6 +40,14 @@ class Quote(NamedTuple):
     currency: Asset
 
 
+class GivenCost(NamedTuple):
+    """What the user says the units of a deposit from outside (or a gift received) cost in total, and, if they
+    say, when they were acquired (by them, or by the donor where the donor's cost carries over)."""
+
+    cost: Quote
+    acquired: TimestampMs | None = None
+
+
 class Transaction(NamedTuple):
     ref: str  # provenance: "account/raw-record id" or "file:line"
     account: str

@@ -17,13 +17,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from taxsync.ledger.records import Leg, Quote, Transaction, Transfer, TxKind
+from taxsync.ledger.records import GivenCost, Leg, Transaction, Transfer, TxKind
 from taxsync.perf import collector_paused
 from taxsync.prices.oracle import STABLECOINS, Oracle
 from taxsync.prices.records import PricePoint
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.records import Event, EventKind, ValuedLeg
-from taxsync.types import Asset, Role, to_datetime
+from taxsync.types import Asset, Role, TimestampMs, to_datetime
 
 # Enum members cost a class-attribute lookup each time: the per-leg loops use these names.
 _IN, _OUT, _FEE = Role.IN, Role.OUT, Role.FEE
@@ -205,17 +205,19 @@ def _transfer_events(transfer: Transfer, currency: Asset, fiat: frozenset[str], 
 
 
 def _deposit_basis(
-    tx: Transaction, costs: Mapping[str, Quote], currency: Asset
-) -> tuple[Decimal | None, Problem | None]:
+    tx: Transaction, costs: Mapping[str, GivenCost], currency: Asset
+) -> tuple[Decimal | None, TimestampMs | None, Problem | None]:
     """The cost the user gave for a deposit or a gift received (``costs`` by ref), if any and if it is in the tax
-    currency."""
-    cost = costs.get(tx.ref) if tx.kind in (TxKind.DEPOSIT, TxKind.GIFT_IN) else None
-    if cost is None or cost.currency == currency:
-        return (cost.amount if cost else None), None
-    return None, Problem(
+    currency, and when they say its units were acquired."""
+    given = costs.get(tx.ref) if tx.kind in (TxKind.DEPOSIT, TxKind.GIFT_IN) else None
+    if given is None:
+        return None, None, None
+    if given.cost.currency == currency:
+        return given.cost.amount, given.acquired, None
+    return None, None, Problem(
         ProblemKind.MISSING_PRICE, Severity.WARNING,
-        f"the cost given for this deposit is {cost.amount} {cost.currency}, not {currency}: it is not used "
-        f"(currencies are not converted yet); set it again in {currency} with `taxsync transfers cost`",
+        f"the cost given for this deposit is {given.cost.amount} {given.cost.currency}, not {currency}: it is not "
+        f"used (currencies are not converted yet); set it again in {currency} with `taxsync transfers cost`",
         tx.ref,
     )
 
@@ -253,7 +255,7 @@ def valuation(
     transfers: Iterable[Transfer],
     currency: Asset,
     fiat: frozenset[str],
-    costs: Mapping[str, Quote] | None = None,
+    costs: Mapping[str, GivenCost] | None = None,
     oracle: Oracle | None = None,
     *,
     value_gifts: bool = False,
@@ -261,8 +263,9 @@ def valuation(
     """Value every transaction and transfer; ``oracle`` gives market values where a transaction does not
     value itself (None: only the transactions' own values are used).
 
-    ``costs`` are what the user says deposits and gifts received (by ref) cost in total; such an event carries
-    it as ``basis``. A deposit that is part of a transfer keeps the basis of the lots that moved instead.
+    ``costs`` are what the user says deposits and gifts received (by ref) cost in total, and when they were
+    acquired; such an event carries them as ``basis`` and ``acquired``. A deposit that is part of a transfer
+    keeps the basis of the lots that moved instead.
     ``value_gifts``: gifts received need their market value (where that is their cost: UK, CA, AU)."""
     with collector_paused():
         return _valuation(list(transactions), list(transfers), currency, fiat, costs or {}, oracle,
@@ -270,7 +273,7 @@ def valuation(
 
 
 def _valuation(transactions: list[Transaction], transfers: list[Transfer], currency: Asset, fiat: frozenset[str],
-               costs: Mapping[str, Quote], oracle: Oracle | None, needs: frozenset[TxKind]) -> Valuation:
+               costs: Mapping[str, GivenCost], oracle: Oracle | None, needs: frozenset[TxKind]) -> Valuation:
     if oracle is not None:
         oracle.prepare(_moments(transactions, transfers, needs))
     used: set[PricePoint] = set()
@@ -278,9 +281,9 @@ def _valuation(transactions: list[Transaction], transfers: list[Transfer], curre
     problems: list[Problem] = []
     for tx in transactions:
         legs, missing = _value_legs(tx, currency, fiat, oracle, used, needs)
-        basis, problem = _deposit_basis(tx, costs, currency)
+        basis, acquired, problem = _deposit_basis(tx, costs, currency)
         events.append(Event(tx.ref, tx.account, tx.timestamp, KINDS[tx.kind], tuple(legs), tx.subkind,
-                            basis=basis))
+                            basis=basis, acquired=acquired))
         if problem:
             problems.append(problem)
         if missing:
@@ -300,7 +303,7 @@ def value_ledger(
     transfers: Iterable[Transfer],
     currency: Asset,
     fiat: frozenset[str],
-    costs: Mapping[str, Quote] | None = None,
+    costs: Mapping[str, GivenCost] | None = None,
     oracle: Oracle | None = None,
 ) -> tuple[list[Event], list[Problem]]:
     """Events for the engine, sorted by time, and the valuation problems met on the way (see ``valuation``)."""

@@ -28,7 +28,7 @@ from taxsync.tax.records import (
 from taxsync.tax.superficial import SuperficialLosses
 from taxsync.tax.uk import UkMatcher
 from taxsync.tax.wallets import allocate
-from taxsync.types import Asset, TimestampMs, decimal_text
+from taxsync.types import Asset, TimestampMs, decimal_text, local_date
 
 ZERO = Decimal(0)
 # Methods that match disposals only once the whole history is known (the UK's 30-day rule looks forward).
@@ -121,8 +121,13 @@ class Books:
         self.per_wallet = True
         self.counting = False
 
-    def acquire(self, event: Event, asset: Asset, amount: Decimal, cost: Decimal | None, account: str) -> None:
-        """Units in at ``cost``; None when their cost is not known (zero is used and a later sale flagged)."""
+    def acquire(self, event: Event, asset: Asset, amount: Decimal, cost: Decimal | None, account: str,
+                acquired: TimestampMs | None = None) -> None:
+        """Units in at ``cost``; None when their cost is not known (zero is used and a later sale flagged).
+        ``acquired``: when they were acquired, if before they arrived (units bought elsewhere and deposited, or
+        a gift whose donor's cost and holding period carry over: IRC s.1223(2); their lot keeps that date, so
+        the holding term counts from it). UK pooling has no holding term: there the units join the pool when they
+        arrive."""
         if amount <= 0 or asset in self.fiat:
             return
         if self.counting:
@@ -135,7 +140,8 @@ class Books:
         if cost is None:
             cost, unknown = ZERO, amount
         pool = self.pools.get((asset, account if self.per_wallet else "all")) or self.pool(asset, account)
-        lot = Lot(asset, amount, cost, event.timestamp, account, event.ref, self.today, unknown)
+        lot = Lot(asset, amount, cost, event.timestamp, account, event.ref, self.today, unknown) if acquired is None \
+            else Lot(asset, amount, cost, acquired, account, event.ref, local_date(acquired, self.rules.zone), unknown)
         pool.add(lot)
         if self.journal is not None:
             self.journal.append(LotEntry(event.ref, asset, (lot,), added=True))

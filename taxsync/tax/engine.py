@@ -143,7 +143,8 @@ _unmatched_deposit = _movement(
 
 
 def _deposit(books: Books, event: Event) -> None:
-    """Units from outside the known accounts: at the cost the user gave for them, else zero and a problem."""
+    """Units from outside the known accounts: at the cost the user gave for them (and from the day they say the
+    units were acquired, if they do), else zero and a problem."""
     if event.basis is None:
         _unmatched_deposit(books, event)
         return
@@ -154,7 +155,7 @@ def _deposit(books: Books, event: Event) -> None:
     for index, leg in enumerate(tracked):  # one asset in practice; several share the cost by units
         cost = left if index == len(tracked) - 1 else share(event.basis, leg.amount, total)
         left -= cost
-        books.acquire(event, leg.asset, leg.amount, cost, event.account)
+        books.acquire(event, leg.asset, leg.amount, cost, event.account, event.acquired)
     books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
 
 

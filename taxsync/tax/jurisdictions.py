@@ -116,10 +116,11 @@ TRANSFER_FEES: dict[str, tuple[bool, str]] = {
 # What a gift received costs the one who receives it: (acquired at market value?, the rule in one sentence).
 GIFTS_RECEIVED: dict[str, tuple[bool, str]] = {
     # US: the donor's adjusted basis carries over (IRC §1015(a); for a loss, the lower of it and the value when
-    # given, which taxsync does not apply yet). DE: an unentgeltlicher Erwerb takes over the donor's
-    # acquisition (§23 Abs. 1 Satz 3 EStG).
-    "carry-over": (False, "a gift received keeps the donor's cost (US IRC §1015, DE §23 Abs. 1 Satz 3 EStG): "
-                          "give it with `taxsync transfers cost`, else zero is used and the gift is listed under "
+    # given, which taxsync does not apply yet), and with it the donor's holding period (IRC §1223(2)). DE: an
+    # unentgeltlicher Erwerb takes over the donor's acquisition, its day included (§23 Abs. 1 Satz 3 EStG).
+    "carry-over": (False, "a gift received keeps the donor's cost and acquisition day (US IRC §1015 and §1223(2), "
+                          "DE §23 Abs. 1 Satz 3 EStG): give them with `taxsync transfers cost --acquired`, else "
+                          "zero cost is used, the holding period counts from receipt, and the gift is listed under "
                           "Problems"),
     # UK: acquired otherwise than by a bargain at arm's length, so at market value (TCGA 1992 s.17(1)(a)).
     # CA: a gift is acquired at its fair market value (ITA s.69(1)(c)). AU: the market value substitution rule

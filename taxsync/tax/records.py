@@ -67,7 +67,8 @@ class ValuedLeg(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class Event:
     """One valued transaction, ready for the engine. ``to_account`` is set on transfers only; ``basis`` is the
-    cost the user gave for units that arrived from outside the known accounts (a deposit), if any."""
+    cost the user gave for units that arrived from outside the known accounts (a deposit), if any, and
+    ``acquired`` when the user says those units were acquired (before they arrived)."""
 
     ref: str
     account: str
@@ -77,6 +78,7 @@ class Event:
     subkind: str = ""
     to_account: str = ""
     basis: Decimal | None = None
+    acquired: TimestampMs | None = None
 
 
 class Lot(NamedTuple):

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from taxsync.assets import FIAT
-from taxsync.ledger.records import Leg, Quote, Transaction, Transfer, TxKind
+from taxsync.ledger.records import GivenCost, Leg, Quote, Transaction, Transfer, TxKind
 from taxsync.ledger.transfers import link_problems, match_transfers
 from taxsync.prices.valuation import value_ledger
 from taxsync.problems import ProblemKind, Severity
@@ -117,13 +117,14 @@ def test_a_deposit_with_a_user_cost_carries_it_as_basis() -> None:
     bought, unknown, eur = into("wallet/1", 0, "2", asset="ETH"), into("wallet/2", 1, "1", asset="ETH"), \
         into("wallet/3", 2, "1", asset="ETH")
     w, d = out("exchange/1", 3, "1"), into("wallet/4", 4, "1")
-    costs = {"wallet/1": Quote(D("5000"), USD), "wallet/3": Quote(D("900"), Asset("EUR")),
-             "wallet/4": Quote(D("1"), USD)}
+    costs = {"wallet/1": GivenCost(Quote(D("5000"), USD), TimestampMs(1_600_000_000_000)),
+             "wallet/3": GivenCost(Quote(D("900"), Asset("EUR")), TimestampMs(1_600_000_000_000)),
+             "wallet/4": GivenCost(Quote(D("1"), USD))}
     events, problems = value_ledger([bought, unknown, eur], [Transfer(w, d, "manual")], USD, FIAT, costs)
-    assert [(e.ref, e.kind, e.basis) for e in events] == [
-        ("wallet/1", EventKind.DEPOSIT, D("5000")), ("wallet/2", EventKind.DEPOSIT, None),
-        ("wallet/3", EventKind.DEPOSIT, None),
-        ("exchange/1", EventKind.TRANSFER, None)]  # a transfer's deposit keeps the moved lots' cost
+    assert [(e.ref, e.kind, e.basis, e.acquired) for e in events] == [
+        ("wallet/1", EventKind.DEPOSIT, D("5000"), 1_600_000_000_000), ("wallet/2", EventKind.DEPOSIT, None, None),
+        ("wallet/3", EventKind.DEPOSIT, None, None),  # a cost not in the tax currency is not used, nor its day
+        ("exchange/1", EventKind.TRANSFER, None, None)]  # a transfer's deposit keeps the moved lots' cost
     assert events[-1].subkind == "manual"
     [problem] = problems
     assert problem.source == "wallet/3" and "900 EUR, not USD" in problem.message

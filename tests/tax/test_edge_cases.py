@@ -8,6 +8,7 @@ unless a time and zone are given.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 
@@ -516,6 +517,39 @@ def test_gift_received_has_zero_cost_and_is_flagged() -> None:
                       sell("2024-02-01", "1", "ETH", "3000")], rules("us"))
     assert [(r.cost, r.gain) for r in result.disposals] == [(D("0"), D("3000"))]
     assert (ProblemKind.MISSING_COST_BASIS, "gift") in [(p.kind, p.source) for p in result.problems]
+
+
+@pytest.mark.parametrize(("jurisdiction", "held_from", "term"), [
+    ("us", date(2023, 1, 10), Term.LONG),  # the donor's holding period carries over with the cost (IRC s.1223(2))
+    ("au", date(2024, 1, 1), Term.SHORT),  # acquired at market value when received: held from then
+])
+def test_a_gift_is_held_from_the_donors_day_only_where_the_donors_cost_carries_over(
+        jurisdiction: str, held_from: date, term: Term) -> None:
+    """A gift of 1 ETH the donor bought on 2023-01-10 for $1,500, received on 2024-01-01 (worth $2,000 then) and
+    sold on 2024-03-01 for $3,000."""
+    gift = replace(movement(EventKind.GIFT_IN, "2024-01-01", "1", "ETH", ref="gift"), basis=D("1500"),
+                   acquired=at("2023-01-10"))
+    gift = replace(gift, legs=(gift.legs[0]._replace(value=D("2000")),))
+    result = compute([gift, sell("2024-03-01", "1", "ETH", "3000")], rules(jurisdiction))
+    (row,) = result.disposals
+    assert (row.acquired, row.term) == (held_from, term)
+
+
+@pytest.mark.parametrize("method", ["fifo", "hifo", "uk-pooling"])
+def test_a_deposit_acquired_long_before_it_arrived(method: str) -> None:
+    """1 BTC bought on 2024-02-01 for $40,000; 1 BTC bought elsewhere on 2021-06-01 for $30,000 and deposited on
+    2024-03-01; 1 BTC sold on 2024-04-01 for $60,000. FIFO sells the oldest, the deposited one (gain $30,000,
+    long-term); HIFO the dearest, February's. UK pooling has no holding term: the pool averages $35,000."""
+    deposit = replace(movement(EventKind.DEPOSIT, "2024-03-01", "1", "BTC", ref="deposit"), basis=D("30000"),
+                      acquired=at("2021-06-01"))
+    result = compute([buy("2024-02-01", "1", "BTC", "40000"), deposit, sell("2024-04-01", "1", "BTC", "60000")],
+                     rules("us" if method != "uk-pooling" else "uk", method))
+    (row,) = result.disposals
+    expected = {"fifo": (D("30000"), date(2021, 6, 1)), "hifo": (D("40000"), date(2024, 2, 1)),
+                "uk-pooling": (D("35000"), None)}[method]
+    assert (row.cost, row.acquired if method != "uk-pooling" else None) == expected
+    if method == "fifo":
+        assert row.term is Term.LONG
 
 
 def test_sale_of_units_from_an_unmatched_deposit_is_flagged() -> None:

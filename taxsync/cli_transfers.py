@@ -48,7 +48,8 @@ def _row_json(row: TransferRow) -> dict[str, Any]:
 
 def _cost_json(given: GivenCost) -> dict[str, str | None]:
     return {"amount": decimal_text(given.cost.amount), "currency": given.cost.currency,
-            "acquired": to_datetime(given.acquired).isoformat().replace("+00:00", "Z") if given.acquired else None}
+            "acquired": to_datetime(given.acquired).isoformat().replace("+00:00", "Z") if given.acquired is not None
+            else None}
 
 
 def _cost_text(given: GivenCost | None, zone: ZoneInfo) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from reports import WRITERS
 from taxsync import __version__, service
 from taxsync.errors import ExitCode, TaxsyncError
+from taxsync.problems import ProblemKind, Severity
 from taxsync.safety import storage_message
 from taxsync.tax.jurisdictions import JURISDICTIONS
 from taxsync.types import decimal_text
@@ -189,15 +190,27 @@ def holdings_cli(
                 [list(r.values()) for r in rows], {"Amount", "Cost"})
 
 
+_SEVERITIES = (Severity.INFO, Severity.WARNING, Severity.ERROR)
+
+
 @app.command("problems")
 @handles_errors
-def problems_cli(as_json: AsJson = False, home: Home = None) -> None:
+def problems_cli(
+    severity: Annotated[Severity, typer.Option(
+        "--severity", help="The least severe to list: warning leaves out notes such as each copy of a trade "
+                           "counted once; error lists only what may leave figures incomplete.")] = Severity.INFO,
+    kind: Annotated[ProblemKind | None, typer.Option("--kind", help="Only problems of this kind.")] = None,
+    as_json: AsJson = False,
+    home: Home = None,
+) -> None:
     """List data problems found across the whole history, with what to do about each.
 
-    Example: taxsync problems --json
+    Example: taxsync problems --severity warning --kind duplicate_suspicion
     """
+    least = _SEVERITIES.index(severity)
     rows = [{"kind": p.kind.value, "severity": p.severity.value, "message": p.message, "source": p.source}
-            for p in service.problems(open_workspace(home))]
+            for p in service.problems(open_workspace(home))
+            if _SEVERITIES.index(p.severity) >= least and kind in (None, p.kind)]
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return

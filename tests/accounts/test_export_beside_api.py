@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -95,3 +96,10 @@ def test_a_near_copy_is_suspected_not_merged(binance_ws: Workspace, history: Sim
     assert [p.source for p in suspects] == ["binance-main/one.csv:2"]
     output = cli("problems", "--json", "--home", binance_ws.home).output  # type: ignore[operator]
     assert "binance-main/one.csv:2" in output and "may be the same as" in output
+    listed = json.loads(cli("problems", "--json", "--severity", "warning", "--kind",  # type: ignore[operator]
+                            "duplicate_suspicion", "--home", binance_ws.home).output)
+    assert [(p["severity"], p["source"]) for p in listed] == [("warning", "binance-main/one.csv:2")]
+    everything = json.loads(cli("problems", "--json", "--home", binance_ws.home).output)  # type: ignore[operator]
+    assert {p["severity"] for p in everything} > {"warning"} and len(everything) > len(listed)
+    errors = json.loads(cli("problems", "--json", "--severity", "error", "--home", binance_ws.home).output)  # type: ignore[operator]
+    assert errors == [p for p in everything if p["severity"] == "error"]

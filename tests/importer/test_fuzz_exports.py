@@ -135,6 +135,7 @@ def test_damaged_exports_checked_by_workers_are_refused_without_a_trace(
     monkeypatch.setattr(checking, "BLOCK", 3)
     monkeypatch.setattr(checking, "PARALLEL_FROM", 1)
     monkeypatch.setattr(checking, "worker_count", lambda: 2)
+    monkeypatch.setattr(checking, "can_fork", lambda: True)
     WORKER_OUTCOMES[import_or_refuse(fuzz_ws, tmp_path_factory.mktemp("fuzz"), which, steps,
                                      f"workers-{sum(WORKER_OUTCOMES.values())}")] += 1
 

@@ -5,6 +5,8 @@ worker's own failure must surface. Blocks are made tiny here so that small files
 from __future__ import annotations
 
 import sqlite3
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,7 @@ def tiny_blocks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     monkeypatch.setattr(checking, "BLOCK", 7)
     monkeypatch.setattr(checking, "PARALLEL_FROM", 1)
     monkeypatch.setattr(checking, "worker_count", lambda: 2)
+    monkeypatch.setattr(checking, "can_fork", lambda: True)  # whatever threads earlier tests may have left
     used: list[int] = []
     enter = Checker.__enter__
 
@@ -141,3 +144,17 @@ def test_blocks_come_in_file_order_and_workers_stop(tiny_blocks: list[int], tmp_
         processes = list(checker.processes)
     assert lines == [(n, line) for n in range(3) for line in range(2, 2 + 22)]
     assert len(processes) == 2 and not any(process.is_alive() for process in processes)
+
+
+def test_forking_waits_for_a_process_without_other_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork copies only the calling thread: while another runs (it may hold a lock the copy would wait on
+    forever), the records are checked in this process."""
+    assert checking.can_fork() == (threading.active_count() == 1 and sys.platform.startswith("linux"))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not checking.can_fork()
+    finally:
+        stop.set()
+        other.join()

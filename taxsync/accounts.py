@@ -29,7 +29,7 @@ from importer.sync import AccountResult, Progress, SyncContext, run_adapter
 from taxsync.db import Account, RawRecord, SyncState
 from taxsync.db import Transaction as TransactionRow
 from taxsync.errors import ConfigError, TaxsyncError, UsageError
-from taxsync.ledger.store import rebuild_ledger
+from taxsync.ledger.store import LEDGER_MARK, refresh_ledgers
 from taxsync.lock import workspace_lock
 from taxsync.runs import record_imports
 from taxsync.workspace import Workspace
@@ -78,6 +78,7 @@ def list_accounts(ws: Workspace) -> list[AccountInfo]:
         counts = dict(session.execute(select(RawRecord.account_id, func.count()).group_by(RawRecord.account_id))
                       .all())
         synced = dict(session.execute(select(SyncState.account_id, func.max(SyncState.updated_at))
+                                      .where(SyncState.stream != LEDGER_MARK)  # a rebuild is no sync
                                       .group_by(SyncState.account_id)).all())
         return [AccountInfo(a.name, a.kind, a.exchange, json.loads(a.options), counts.get(a.id, 0),
                             synced.get(a.id))
@@ -254,17 +255,10 @@ def _sync_one(ws: Workspace, account: Account, since: date | None, full: bool, p
 
 
 def _refresh_ledger(ws: Workspace, account_id: int) -> int:
-    """Rebuild the account's ledger when raw records arrived since the last rebuild (also after a crash)."""
+    """Rebuild the account's ledger when raw records arrived since the last rebuild (also after a crash) or
+    another release derived it."""
     with Session(ws.engine) as session, session.begin():
-        newest = str(session.scalar(select(func.max(RawRecord.id)).where(RawRecord.account_id == account_id)))
-        mark = session.scalar(select(SyncState).where(SyncState.account_id == account_id,
-                                                      SyncState.stream == "_ledger"))
-        if mark is None or mark.cursor != newest:
-            rebuild_ledger(session, [account_id])
-            if mark is None:
-                mark = SyncState(account_id=account_id, stream="_ledger", symbol="")
-                session.add(mark)
-            mark.cursor, mark.updated_at = newest, now_ms()
+        refresh_ledgers(session, [account_id])
         return session.scalar(select(func.count()).where(TransactionRow.account_id == account_id)) or 0
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from importer import credentials
 from importer.adapters.bybit import RETENTION as BYBIT_RETENTION
 from importer.adapters.okx import RETENTION_MS as OKX_RETENTION
-from taxsync.balance_audit import AccountAudit, audit_balances, refresh_balances
+from taxsync.balance_audit import BALANCES, AccountAudit, audit_balances, refresh_balances
 from taxsync.db.backup import list_backups, sqlite_file
 from taxsync.doctor import (
     DAY_MS,
@@ -28,6 +28,7 @@ from taxsync.doctor import (
     when,
 )
 from taxsync.errors import TaxsyncError
+from taxsync.ledger.store import LEDGER_MARK
 from taxsync.safety import loose_mode
 from taxsync.workspace import Workspace
 
@@ -215,7 +216,7 @@ def check_key_hygiene(ctx: DoctorContext) -> Iterable[Finding]:
 
 
 def _coverage(ws: Workspace, account_id: int, name: str, exchange: str, since_day: str) -> Iterable[Finding]:
-    states = [s for s in sync_states(ws, account_id) if s.stream not in ("_ledger", "balances")]
+    states = [s for s in sync_states(ws, account_id) if s.stream not in (LEDGER_MARK, BALANCES)]
     if not states:
         yield Finding(Verdict.WARNING, name, "never imported", "run `taxsync import`")
         return

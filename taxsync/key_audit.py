@@ -30,6 +30,7 @@ from importer.store import now_ms
 from taxsync import accounts
 from taxsync.db import SyncState
 from taxsync.errors import TaxsyncError, UsageError
+from taxsync.ledger.store import LEDGER_MARK
 from taxsync.workspace import Workspace
 
 DAY_MS = 86_400_000
@@ -262,6 +263,7 @@ def gather(ws: Workspace, names: Sequence[str] = ()) -> list[KeyState]:
         raise UsageError(f"{', '.join(files)}: file accounts have no API key to audit")
     with Session(ws.engine) as session:
         synced = dict(session.execute(select(SyncState.account_id, func.max(SyncState.updated_at))
+                                      .where(SyncState.stream != LEDGER_MARK)  # a ledger rebuild uses no key
                                       .group_by(SyncState.account_id)).all())
     states = []
     for account in found:

@@ -23,12 +23,20 @@ from reports import ReportContext, build_report_model, write_report
 from taxsync.assets import FIAT
 from taxsync.balance_audit import balance_problems
 from taxsync.db import Account, RawRecord
-from taxsync.errors import UsageError
+from taxsync.errors import BusyError, UsageError
 from taxsync.export import EXPORTERS, SUFFIXES, LedgerExport
 from taxsync.integrity import check_holdings
 from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.rows import LedgerRows
-from taxsync.ledger.store import LedgerWriter, ledger_ref, load_ledger, rebuild_ledger
+from taxsync.ledger.store import (
+    LedgerWriter,
+    ledger_ref,
+    load_ledger,
+    mark_derived,
+    rebuild_ledger,
+    refresh_ledgers,
+    stale_ledgers,
+)
 from taxsync.ledger.transfers import link_problems, match_transfers
 from taxsync.lock import workspace_lock
 from taxsync.perf import collector_paused
@@ -122,6 +130,7 @@ def _import_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, ac
         ledger.flush()
         rebuilt = [target.id for target in targets.values() if target.id not in fresh]
         transactions = ledger.written + (rebuild_ledger(session, rebuilt, prepared) if rebuilt else 0)
+        mark_derived(session, [target.id for target in targets.values()])
     return ImportSummary(len(files), sum(len(file) for file in files), new, transactions, tuple(targets))
 
 
@@ -183,11 +192,28 @@ def matched_ledger(ws: Workspace) -> tuple[list[Transaction], list[Problem], Dec
                                            list[Transfer]]:
     """The ledger, its problems, the user's transfer decisions (links, unlinks, deposit costs), and the ledger
     split into what is left and the transfers matched over all time (a move may straddle a period's end)."""
+    refresh_stale_ledgers(ws)
     with Session(ws.engine) as session:
         transactions, problems = load_ledger(session)
         decisions = load_decisions(session)
     remaining, transfers = match_transfers(transactions, links=decisions.links, unlinks=decisions.unlinks)
     return transactions, problems, decisions, remaining, transfers
+
+
+def refresh_stale_ledgers(ws: Workspace) -> None:
+    """Rebuild the ledgers that new raw records or another release left stale, before they are read (after an
+    upgrade whose normalizers read some rows better, the first report rebuilds once). Reading needs no lock;
+    rebuilding takes the workspace's, and looks again under it. While an import holds the workspace, the
+    stored ledgers are read as they are: that import rebuilds what it adds to."""
+    with Session(ws.engine) as session:
+        if not stale_ledgers(session):
+            return
+    try:
+        with workspace_lock(ws.home, wait=0, command="taxsync (ledger rebuild)"), Session(ws.engine) as session, \
+                session.begin():
+            refresh_ledgers(session)
+    except BusyError:
+        return
 
 
 def _analyze(ws: Workspace, settings: Settings, *, through: date | None = None,

@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 from taxsync.balance_audit import BALANCES, audit_balances, when
 from taxsync.db import Account, RawRecord, SyncState, Transaction
 from taxsync.db.models import PriceAttempt
+from taxsync.ledger.store import LEDGER_MARK
 from taxsync.lock import is_locked, read_holder
 from taxsync.prices.attempts import FAILED, NOT_FOUND
 from taxsync.runs import FAILED as RUN_FAILED
 from taxsync.runs import INTERRUPTED, OK, PARTIAL, RUNNING, RunInfo, account_runs, last_runs
 from taxsync.workspace import Workspace
 
-INTERNAL = {"_ledger", BALANCES}
+INTERNAL = {LEDGER_MARK, BALANCES}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,19 +1,23 @@
 """Keep the stored ledger in step with the raw records, and load it back for analysis.
 
 Rebuilding is the whole contract: an account's transactions are deleted and derived again from its raw
-records in one database transaction, so a better parser fixes old data without any download.
+records in one database transaction, so a better parser fixes old data without any download. Each account's
+ledger is marked with the newest raw record and the release it was derived from (``mark_derived``); a ledger
+whose mark no longer fits, after new records or an upgrade, is rebuilt before it is read (``refresh_ledgers``).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from taxsync.db import Account, LedgerProblem, RawRecord
+from taxsync import __version__
+from taxsync.db import Account, LedgerProblem, RawRecord, SyncState
 from taxsync.db import Transaction as TransactionRow
 from taxsync.ledger.duplicates import Origin, drop_copies
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
@@ -133,6 +137,52 @@ def rebuild_ledger(session: Session, account_ids: Iterable[int], prepared: Prepa
         count += writer.written
     session.flush()
     return count
+
+
+LEDGER_VERSION = __version__  # the release whose normalizers derived a stored ledger
+LEDGER_MARK = "_ledger"  # the sync-state stream that says what an account's stored ledger was derived from
+
+
+def _mark(newest: int) -> str:
+    """The raw records (up to the newest id) and the release that a stored ledger was derived from."""
+    return f"{newest}@{LEDGER_VERSION}"
+
+
+def _newest(session: Session, account_id: int) -> int | None:
+    return session.scalar(select(func.max(RawRecord.id)).where(RawRecord.account_id == account_id))
+
+
+def stale_ledgers(session: Session, account_ids: Iterable[int] | None = None) -> list[int]:
+    """The accounts (of ``account_ids``, else all) whose stored ledger was not derived from all their raw records
+    by this release: records arrived since, or another taxsync derived it, whose normalizers may have read
+    them otherwise. An account with no records has nothing to derive."""
+    ids = list(session.scalars(select(Account.id).order_by(Account.id))) if account_ids is None else account_ids
+    marks = dict(session.execute(select(SyncState.account_id, SyncState.cursor)
+                                 .where(SyncState.stream == LEDGER_MARK, SyncState.symbol == "")).all())
+    return [account_id for account_id in ids
+            if (newest := _newest(session, account_id)) is not None and marks.get(account_id) != _mark(newest)]
+
+
+def mark_derived(session: Session, account_ids: Iterable[int]) -> None:
+    """Record that the accounts' stored ledgers are derived from all their raw records by this release."""
+    for account_id in account_ids:
+        cursor, now = _mark(_newest(session, account_id) or 0), time.time_ns() // 1_000_000
+        mark = session.scalar(select(SyncState).where(
+            SyncState.account_id == account_id, SyncState.stream == LEDGER_MARK, SyncState.symbol == ""))
+        if mark is None:
+            session.add(SyncState(account_id=account_id, stream=LEDGER_MARK, symbol="", cursor=cursor, updated_at=now))
+        else:
+            mark.cursor, mark.updated_at = cursor, now
+    session.flush()
+
+
+def refresh_ledgers(session: Session, account_ids: Iterable[int] | None = None) -> list[int]:
+    """Rebuild the stale ledgers (``stale_ledgers``) and mark them derived; returns the accounts rebuilt."""
+    stale = stale_ledgers(session, account_ids)
+    if stale:
+        rebuild_ledger(session, stale)
+        mark_derived(session, stale)
+    return stale
 
 
 def _source_order(tx: Transaction) -> tuple[str, str, int, str]:

@@ -79,7 +79,10 @@ def test_backup_is_a_checked_self_contained_copy_even_during_writes(binance_ws: 
 FIRST_SCHEMA_ROWS = {
     "accounts": [(1, "kraken-old", "exchange", "kraken", '{"api_key_env": "K", "secret_env": "S"}', 1_600_000_000_000),
                  (2, "ledger", "file", None, "{}", 1_600_000_000_001)],
-    "raw_records": [(1, 1, "ccxt-trade", "trades", "trades", "T1", "T1", '{"id": "T1", "amount": "0.1"}', 1_600_0),
+    "raw_records": [(1, 1, "ccxt-trade", "trades", "trades", "T1", "T1",
+                     '{"kind": "trade", "exchange": "kraken", "id": "T1", "symbol": "BTC/USD", "side": "buy", '
+                     '"timestamp": 1600000000000, "amount": "0.100000000000000000000000001", "cost": "1234.5"}',
+                     1_600_0),
                     (2, 2, "koinly", "file", "/x/ledger.csv", "2", "h2", '{"Date": "2021-01-01"}', 1_600_1)],
     "transactions": [(1, 1, 1, "kraken-old:T1", 1_600_000_000_000, "trade", "", "", "", "", "1234.5", "USD")],
     "legs": [(1, 1, 0, "BTC", "0.100000000000000000000000001", "in"),
@@ -136,7 +139,9 @@ def test_a_first_schema_workspace_upgrades_to_the_newest_with_nothing_lost_and_a
     assert copy.execute("select version_num from alembic_version").fetchone()[0] == "0001"
     copy.close()
 
-    holdings = service.holdings(open_workspace(home))  # the upgraded data works end to end
+    # The upgraded data works end to end: the first read derives the ledgers again with this release (no mark
+    # says which release derived them), from the raw records kept, to the same exact amount.
+    holdings = service.holdings(open_workspace(home))
     assert [(h.asset, str(h.amount)) for h in holdings] == [("BTC", "0.100000000000000000000000001")]
 
 

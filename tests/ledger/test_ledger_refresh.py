@@ -1,0 +1,90 @@
+"""A stored ledger is derived data: each account's is marked with its newest raw record and the release that
+derived it, and a ledger whose mark no longer fits (an upgrade whose normalizers read rows otherwise) is
+derived again before it is read, once, with no import needed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import taxsync.ledger.store as store
+from taxsync import service
+from taxsync.db import SyncState
+from taxsync.db import Transaction as TransactionRow
+from taxsync.errors import BusyError
+from taxsync.ledger.sources import NORMALIZERS
+from taxsync.workspace import Workspace
+from tests.conftest import write_koinly
+
+ROWS = ("2024-01-02 10:00:00 UTC,100,USD,0.002,BTC,1,USD,,,,Buy,",
+        "2024-03-02 10:00:00 UTC,0.001,BTC,60,USD,,,,,,Sell,")
+
+
+def descriptions(ws: Workspace) -> list[str]:
+    with Session(ws.engine) as session:
+        return list(session.scalars(select(TransactionRow.description).order_by(TransactionRow.id)))
+
+
+def marks(ws: Workspace) -> list[str | None]:
+    with Session(ws.engine) as session:
+        return list(session.scalars(select(SyncState.cursor).where(SyncState.stream == store.LEDGER_MARK)))
+
+
+@pytest.fixture
+def imported(workspace: Workspace, tmp_path: Path) -> Workspace:
+    service.import_files(workspace, [write_koinly(tmp_path / "k.csv", *ROWS)], account="k")
+    return workspace
+
+
+@pytest.fixture
+def reads_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Koinly normalizer that writes its descriptions in capitals: what a fixed normalizer looks like."""
+    normalize = NORMALIZERS["koinly"]
+
+    def upper(row: Any, account: str, ref: str) -> Any:
+        result = normalize(row, account, ref)
+        tx = result.transaction
+        return type(result)(tx._replace(description=tx.description.upper()), result.problems)
+
+    monkeypatch.setitem(NORMALIZERS, "koinly", upper)
+
+
+def test_an_import_marks_the_ledger_it_wrote(imported: Workspace) -> None:
+    assert marks(imported) == [f"2@{store.LEDGER_VERSION}"]
+    with Session(imported.engine) as session:
+        assert store.stale_ledgers(session) == []
+
+
+def test_a_read_keeps_a_current_ledger(imported: Workspace, reads_otherwise: None) -> None:
+    service.holdings(imported)
+    assert descriptions(imported) == ["Buy", "Sell"]  # the same release derived it: not read again
+
+
+def test_another_release_derives_the_ledger_again_before_it_is_read(
+        imported: Workspace, reads_otherwise: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "LEDGER_VERSION", "99.0")  # the upgrade
+    service.holdings(imported)
+    assert descriptions(imported) == ["BUY", "SELL"]
+    assert marks(imported) == ["2@99.0"]
+    with Session(imported.engine) as session:
+        assert store.stale_ledgers(session) == []
+
+
+def test_while_an_import_holds_the_workspace_the_stored_ledger_is_read(
+        imported: Workspace, reads_otherwise: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "LEDGER_VERSION", "99.0")
+
+    @contextmanager
+    def busy(*_: object, **__: object) -> Iterator[None]:
+        raise BusyError("another taxsync run holds the workspace")
+        yield
+
+    monkeypatch.setattr(service, "workspace_lock", busy)
+    assert [h.asset for h in service.holdings(imported)] == ["BTC"]
+    assert descriptions(imported) == ["Buy", "Sell"]  # that run rebuilds what it adds to

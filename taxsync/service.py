@@ -23,6 +23,7 @@ from reports import ReportContext, build_report_model, write_report
 from taxsync.assets import FIAT
 from taxsync.balance_audit import balance_problems
 from taxsync.db import Account, RawRecord
+from taxsync.db import Transaction as TransactionRow
 from taxsync.errors import BusyError, UsageError
 from taxsync.export import EXPORTERS, SUFFIXES, LedgerExport
 from taxsync.integrity import check_holdings
@@ -109,7 +110,7 @@ def _import_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, ac
         raw_id = (session.scalar(select(func.max(RawRecord.id))) or 0) + 1
         ledger = LedgerWriter(session)
         prepared: dict[tuple[str, str], LedgerRows] = {}
-        new = 0
+        added_to = dict.fromkeys(owner, 0)
         for n, rows in checked:
             file, account_id = files[n], owner[n]
             if (keys := stored.get(account_id)) is not None:  # a record two files of the batch share counts once
@@ -119,7 +120,7 @@ def _import_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, ac
             raw_id += len(rows)
             added = store_raw_rows(session, *_raw_values(rows, first, account_id, file.format.name, origins[n],
                                                          imported_at))
-            new += added
+            added_to[account_id] += added
             if account_id not in fresh:  # its ledger is rebuilt below, from these rows and the records it had
                 prepared.update(((file.format.name, row.external_id), row.ledger) for row in rows)
                 continue
@@ -128,10 +129,17 @@ def _import_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, ac
             ref = refs[n]
             ledger.add(account_id, ((i, ref + str(line), made) for i, (line, _, _, made) in enumerate(rows, first)))
         ledger.flush()
-        rebuilt = [target.id for target in targets.values() if target.id not in fresh]
+        # An account that gained no record keeps its ledger if this release derived it (as after an API sync
+        # that found nothing new); the others are derived again, from the rows made here and the stored ones.
+        stale = set(stale_ledgers(session, [target.id for target in targets.values() if target.id not in fresh]))
+        rebuilt = [target.id for target in targets.values() if target.id in stale]
+        kept = [target.id for target in targets.values() if target.id not in fresh and target.id not in stale]
         transactions = ledger.written + (rebuild_ledger(session, rebuilt, prepared) if rebuilt else 0)
-        mark_derived(session, [target.id for target in targets.values()])
-    return ImportSummary(len(files), sum(len(file) for file in files), new, transactions, tuple(targets))
+        if kept:
+            transactions += session.scalar(select(func.count()).where(TransactionRow.account_id.in_(kept))) or 0
+        mark_derived(session, [target.id for target in targets.values() if target.id not in kept])
+    return ImportSummary(len(files), sum(len(file) for file in files), sum(added_to.values()), transactions,
+                         tuple(targets))
 
 
 def _raw_values(rows: list[RawRow], first: int | None, account_id: int, source: str, origin: str,

@@ -88,3 +88,20 @@ def test_while_an_import_holds_the_workspace_the_stored_ledger_is_read(
     monkeypatch.setattr(service, "workspace_lock", busy)
     assert [h.asset for h in service.holdings(imported)] == ["BTC"]
     assert descriptions(imported) == ["Buy", "Sell"]  # that run rebuilds what it adds to
+
+
+def test_importing_a_file_again_keeps_a_current_ledger(imported: Workspace, reads_otherwise: None, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing new: the ledger this release derived stays as it is (not derived again). After an upgrade the same
+    import derives it again; one new row does too."""
+    path = tmp_path / "k.csv"
+    again = service.import_files(imported, [path], account="k")
+    assert (again.new_records, again.transactions, descriptions(imported)) == (0, 2, ["Buy", "Sell"])
+    monkeypatch.setattr(store, "LEDGER_VERSION", "99.0")
+    assert service.import_files(imported, [path], account="k").transactions == 2
+    assert (descriptions(imported), marks(imported)) == (["BUY", "SELL"], ["2@99.0"])
+    later = write_koinly(tmp_path / "k2.csv", *ROWS, ROWS[0].replace("01-02", "01-03"))
+    more = service.import_files(imported, [later], account="k")
+    assert (more.new_records, more.transactions, descriptions(imported)) == (1, 3, ["BUY", "SELL", "BUY"])
+    with Session(imported.engine) as session:
+        assert store.stale_ledgers(session) == []

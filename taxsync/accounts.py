@@ -73,13 +73,17 @@ def add_account(ws: Workspace, name: str, *, exchange: str, api_key_env: str | N
                             options=json.dumps({k: v for k, v in options.items() if v not in (None, False)})))
 
 
+def last_synced(session: Session) -> dict[int, int]:
+    """When each account's import last wrote a stream (UTC ms); rebuilding a ledger is no sync."""
+    return dict(session.execute(select(SyncState.account_id, func.max(SyncState.updated_at))
+                                .where(SyncState.stream != LEDGER_MARK).group_by(SyncState.account_id)).all())
+
+
 def list_accounts(ws: Workspace) -> list[AccountInfo]:
     with Session(ws.engine) as session:
         counts = dict(session.execute(select(RawRecord.account_id, func.count()).group_by(RawRecord.account_id))
                       .all())
-        synced = dict(session.execute(select(SyncState.account_id, func.max(SyncState.updated_at))
-                                      .where(SyncState.stream != LEDGER_MARK)  # a rebuild is no sync
-                                      .group_by(SyncState.account_id)).all())
+        synced = last_synced(session)
         return [AccountInfo(a.name, a.kind, a.exchange, json.loads(a.options), counts.get(a.id, 0),
                             synced.get(a.id))
                 for a in session.scalars(select(Account).order_by(Account.name))]

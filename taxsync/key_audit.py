@@ -22,15 +22,12 @@ from enum import StrEnum
 from typing import Any
 
 import ccxt
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from importer.key_facts import KeyFacts, fetch_key_facts, reported_address
 from importer.store import now_ms
 from taxsync import accounts
-from taxsync.db import SyncState
 from taxsync.errors import TaxsyncError, UsageError
-from taxsync.ledger.store import LEDGER_MARK
 from taxsync.workspace import Workspace
 
 DAY_MS = 86_400_000
@@ -262,9 +259,7 @@ def gather(ws: Workspace, names: Sequence[str] = ()) -> list[KeyState]:
     if files := [a.name for a in found if a.kind != "exchange"]:
         raise UsageError(f"{', '.join(files)}: file accounts have no API key to audit")
     with Session(ws.engine) as session:
-        synced = dict(session.execute(select(SyncState.account_id, func.max(SyncState.updated_at))
-                                      .where(SyncState.stream != LEDGER_MARK)  # a ledger rebuild uses no key
-                                      .group_by(SyncState.account_id)).all())
+        synced = accounts.last_synced(session)  # a ledger rebuild uses no key
     states = []
     for account in found:
         options = json.loads(account.options)

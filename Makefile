@@ -41,6 +41,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check taxsync importer reports tests bench
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

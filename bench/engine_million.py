@@ -22,12 +22,12 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from taxsync.service import rules_for
+from taxsync.app.pipeline import rules_for
+from taxsync.app.workspace import Settings
 from taxsync.tax.engine import compute
 from taxsync.tax.jurisdictions import JURISDICTIONS
 from taxsync.tax.records import Event, EventKind, ValuedLeg
 from taxsync.types import Asset, Role, TimestampMs
-from taxsync.workspace import Settings
 
 START = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp() * 1000)
 SPAN_MS = 5 * 365 * 86_400_000

@@ -19,15 +19,15 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from reports.exports import EXPORTERS, SUFFIXES, LedgerExport
+from taxsync.app.pipeline import rules_for
+from taxsync.app.workspace import Settings
 from taxsync.assets import FIAT
-from taxsync.export import EXPORTERS, SUFFIXES, LedgerExport
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
 from taxsync.prices.valuation import valuation
-from taxsync.service import rules_for
 from taxsync.tax.engine import LotEntry, compute
 from taxsync.tax.jurisdictions import JURISDICTIONS
 from taxsync.types import Asset, Role, TimestampMs
-from taxsync.workspace import Settings
 
 START = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp() * 1000)
 SPAN_MS = 4 * 365 * 86_400_000

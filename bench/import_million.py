@@ -20,8 +20,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from taxsync import service
-from taxsync.workspace import init_workspace
+from taxsync.app import service
+from taxsync.app.workspace import init_workspace
 
 START = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp())
 ASSETS = ["BTC", "ETH", "SOL", "ADA", "DOT", "XRP", "LTC", "AVAX", "LINK", "ATOM"]

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from taxsync.balance_audit import audit_balances
+from taxsync.app.workspace import init_workspace, open_workspace
 from taxsync.db.backup import backup_database
-from taxsync.doctor import DoctorContext, run_doctor
-from taxsync.status import workspace_status
-from taxsync.workspace import init_workspace, open_workspace
+from taxsync.ledger.balances import audit_balances
+from taxsync.ops.doctor import DoctorContext, run_doctor
+from taxsync.ops.status import workspace_status
 
 START = 1_600_000_000_000
 ASSETS = ("BTC", "ETH", "SOL", "ADA", "DOT", "XRP")

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session
 
+from taxsync.app.workspace import init_workspace
 from taxsync.prices.records import RESOLUTION_MS, PricePoint
 from taxsync.prices.store import load_book, save_prices
-from taxsync.workspace import init_workspace
 
 PAIRS = (("BTC", "USD", 40_000), ("ETH", "USD", 2_500), ("SOL", "USDT", 100), ("USDT", "USD", 1))
 

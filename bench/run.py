@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import init_workspace
 from taxsync.assets import FIAT
 from taxsync.tax.engine import Rules, compute
 from taxsync.tax.jurisdictions import JURISDICTIONS
 from taxsync.tax.records import Event, EventKind, ValuedLeg
 from taxsync.types import Asset, Role, TimestampMs
-from taxsync.workspace import init_workspace
 
 T = TypeVar("T")
 START = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp() * 1000)
@@ -91,7 +91,7 @@ def main() -> None:
         timed("import-file (Koinly CSV -> raw -> ledger)", args.rows, "rows",
               lambda: service.import_files(ws, [csv_path], account="bench"))
         timed("analyze (load ledger, match, value, FIFO)", args.rows, "rows",
-              lambda: service.analyze(ws, ws.settings, through=date(2024, 12, 31)))
+              lambda: service.tax_result(ws, ws.settings, through=date(2024, 12, 31)))
         out = Path(folder) / "out"
         timed("report json+csv", args.rows, "rows",
               lambda: service.build_report(ws, year="2022", formats=("json", "csv"), out=out))

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from importer.simulator.history import generate_history
 from importer.simulator.server import SimKey, Simulator
-from taxsync import accounts
-from taxsync.workspace import init_workspace
+from taxsync.app import accounts
+from taxsync.app.workspace import init_workspace
 
 DAY_MS = 86_400_000
 

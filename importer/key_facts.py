@@ -3,7 +3,7 @@
 Each exchange has one read-only endpoint that describes the calling key; a reader here asks it and maps the
 answer to ``KeyFacts``. A field is ``None`` when that exchange does not report it, so "the exchange cannot
 tell" stays distinguishable from "no". ``importer.permissions`` derives its allow/refuse decision from these
-facts, and ``taxsync.key_audit`` turns them into findings.
+facts, and ``taxsync.app.key_audit`` turns them into findings.
 
 When an exchange refuses a request because of the key's IP allowlist, some say which address the request came
 from (Binance ``request ip: ...``, OKX ``Your IP ... is not included``); ``reported_address`` reads it from the

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from operator import itemgetter
@@ -16,10 +15,7 @@ from sqlalchemy.orm import Session
 
 from taxsync.db import Account, RawRecord
 from taxsync.errors import UsageError
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+from taxsync.types import now_ms
 
 
 def get_or_create_account(session: Session, name: str, kind: str, exchange: str | None = None) -> Account:

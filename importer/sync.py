@@ -20,8 +20,9 @@ import ccxt
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from importer.store import now_ms, store_raw_records
+from importer.store import store_raw_records
 from taxsync.db import RawRecord, SyncState
+from taxsync.types import now_ms
 
 RETRYABLE = (ccxt.NetworkError, ccxt.BadResponse)  # rate limits, DDoS protection, timeouts, 5xx, bad bodies
 Progress = Callable[[str, str, int], None]  # (account, stream label, records fetched so far)

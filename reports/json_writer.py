@@ -23,7 +23,7 @@ from typing import Any
 from reports.files import atomic_file, base_name
 from reports.formatting import cents_text, display_cents, iso_date, plain, utc_ms_text
 from reports.model import ColumnTotals, DisposalRow, HoldingRow, ReportModel
-from taxsync.integrity import IntegrityReport
+from taxsync.ledger.integrity import IntegrityReport
 from taxsync.tax.records import LotMatch
 from taxsync.types import TimestampMs
 

@@ -11,7 +11,7 @@ lists them, and computes two kinds of figures once, so that the PDF, HTML, CSV a
 
 Each disposal row carries the lots it consumed (``DisposalRow.lots``, the engine's matches): the audit trail
 from a line of the form back to the acquisitions behind its cost. The jurisdiction's summary covers the year's
-gains and income; the holdings check (``taxsync.integrity``), when the caller ran it, travels with the model.
+gains and income; the holdings check (``taxsync.ledger.integrity``), when the caller ran it, travels with the model.
 
 All dataclasses here are plain frozen records; ``build_report_model`` is the only place that computes.
 """
@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from reports.formatting import EXACT, decimal_sum, round_cents
-from taxsync.integrity import IntegrityReport
+from taxsync.ledger.integrity import IntegrityReport
 from taxsync.perf import collector_paused
 from taxsync.prices.records import PricePoint
 from taxsync.problems import Problem, ProblemKind, Severity

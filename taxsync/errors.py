@@ -33,7 +33,7 @@ class UsageError(TaxsyncError):
 
 
 class BusyError(TaxsyncError):
-    """Another taxsync run holds the workspace (see ``taxsync.lock``)."""
+    """Another taxsync run holds the workspace (see ``taxsync.app.lock``)."""
 
     exit_code = ExitCode.BUSY
 

@@ -25,7 +25,7 @@ class ProblemKind(StrEnum):
     UNKNOWN_LABEL = "unknown_label"
     UNSUPPORTED = "unsupported"
     DUPLICATE_SUSPICION = "duplicate_suspicion"
-    INTEGRITY = "integrity"  # the holdings check: lots and ledger balances disagree (taxsync.integrity)
+    INTEGRITY = "integrity"  # the holdings check: lots and ledger balances disagree (taxsync.ledger.integrity)
     IGNORED_MANUAL_ENTRY = "ignored_manual_entry"  # a transfer link or deposit cost that no longer fits the ledger
     BALANCE_DIFFERENCE = "balance_difference"  # an exchange holds other amounts than the ledger adds up to
 

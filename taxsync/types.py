@@ -6,6 +6,7 @@ Every stage speaks in these: an amount is a signed ``Decimal`` (positive in, neg
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -14,6 +15,13 @@ from zoneinfo import ZoneInfo
 
 Asset = NewType("Asset", str)
 TimestampMs = NewType("TimestampMs", int)
+
+DAY_MS = 86_400_000  # one UTC day in milliseconds (calendar days of a jurisdiction use ``day_start``)
+
+
+def now_ms() -> TimestampMs:
+    """The current moment as a millisecond timestamp, UTC."""
+    return TimestampMs(time.time_ns() // 1_000_000)
 
 
 class Role(StrEnum):

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.cli import app
 from taxsync.resources import data_dir
-from taxsync.workspace import Workspace, init_workspace
 
 SAMPLE = data_dir() / "sample"
 KOINLY_HEADER = ("Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,"

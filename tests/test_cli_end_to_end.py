@@ -137,10 +137,10 @@ def test_format_option_checks_the_header(cli, home: Path, tmp_path: Path, header
 
 
 def test_cli_reference_is_current() -> None:
-    from taxsync.cli_reference import render_reference
+    from taxsync.cli.reference import render_reference
 
     committed = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert committed == render_reference(), "run: python -m taxsync.cli_reference > docs/cli.md"
+    assert committed == render_reference(), "run: python -m taxsync.cli.reference > docs/cli.md"
 
 
 def test_pdf_summary_shows_the_return_figures(cli, home: Path, tmp_path: Path) -> None:

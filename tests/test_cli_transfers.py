@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from taxsync.cli import out
+from taxsync.cli.common import out
 from tests.conftest import write_koinly
 
 # exchange: buys 1 BTC, sends 0.5 BTC (+0.0005 fee) that arrives three weeks later, sends 0.2 BTC with a hash

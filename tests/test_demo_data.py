@@ -20,16 +20,16 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import Workspace
 from taxsync.tax.records import Term
-from taxsync.workspace import Workspace
 from tests.conftest import SAMPLE
 
 
 def test_sample_history_2024(workspace: Workspace) -> None:
     service.import_files(workspace, [SAMPLE / "coinbase.csv"], account="coinbase")
     service.import_files(workspace, [SAMPLE / "ledger.csv"], account="ledger")
-    result = service.analyze(workspace, workspace.settings, through=date(2024, 12, 31))
+    result = service.tax_result(workspace, workspace.settings, through=date(2024, 12, 31))
     rows = [(d.disposed.isoformat(), d.asset, d.amount, d.proceeds, d.cost, d.term)
             for d in result.disposals if d.disposed.year == 2024]
     assert rows == [

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.problems import ProblemKind
 from taxsync.tax.engine import METHODS
 from taxsync.tax.records import TaxResult
-from taxsync.workspace import Workspace, init_workspace
 from tests.conftest import write_koinly
 
 # Koinly universal CSV: Date, Sent Amount/Currency, Received Amount/Currency, Fee Amount/Currency,
@@ -74,7 +74,7 @@ def imported(tmp_path: Path, name: str, files: dict[str, Path], order: list[tupl
 
 def results(ws: Workspace) -> dict[str, TaxResult]:
     """The whole history under every method, universally and per wallet (US: switching on 1 Jan 2025)."""
-    return {f"{method}/{tracking}": service.analyze(ws, replace(ws.settings, method=method, tracking=tracking))
+    return {f"{method}/{tracking}": service.tax_result(ws, replace(ws.settings, method=method, tracking=tracking))
             for method in METHODS for tracking in ("universal", "per-wallet")}
 
 
@@ -103,7 +103,7 @@ def workspaces(tmp_path: Path, files: dict[str, Path]):
 def test_the_history_is_not_trivial(workspaces: dict[str, Workspace]) -> None:
     """The files exercise what import order could disturb: a transfer matched by hash and one by amount and
     time, a swap with a crypto fee, income, an unmatched deposit, an unknown label, and the US switch."""
-    result = service.analyze(workspaces["by-year"], workspaces["by-year"].settings)
+    result = service.tax_result(workspaces["by-year"], workspaces["by-year"].settings)
     assert len(result.disposals) >= 8
     assert sorted(i.kind for i in result.income) == ["airdrop", "staking", "staking"]
     kinds = {p.kind for p in result.problems}
@@ -144,7 +144,7 @@ def test_same_second_transactions_do_not_follow_import_order(tmp_path: Path, a_a
         ws = init_workspace(tmp_path / f"ws{index}", jurisdiction="us")
         for account, path in order:
             service.import_files(ws, [path], account=account)
-        result = service.analyze(ws, ws.settings)
+        result = service.tax_result(ws, ws.settings)
         outcomes.add((tuple((d.ref, d.cost) for d in result.disposals),
                       tuple((h.amount, h.cost) for h in result.holdings)))
         ws.engine.dispose()

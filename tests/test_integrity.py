@@ -1,4 +1,4 @@
-"""The holdings check (taxsync.integrity): the engine's lots against the ledger's own unit balances.
+"""The holdings check (taxsync.ledger.integrity): the engine's lots against the ledger's own unit balances.
 
 Each case is a short ledger an accountant can follow, run through the real pipeline (transfer matching,
 valuation, engine), then checked: clean histories pass, known differences are explained, and a planted
@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 import pypdf
 import pytest
 
-from taxsync import service
+from taxsync.app import pipeline, service
+from taxsync.app import report as report_module
 from taxsync.assets import FIAT
-from taxsync.integrity import IntegrityReport, check_holdings
+from taxsync.ledger.integrity import IntegrityReport, check_holdings
 from taxsync.ledger.records import Leg, Transaction, TxKind
 from taxsync.ledger.transfers import match_transfers
 from taxsync.prices.valuation import value_ledger
@@ -67,7 +68,7 @@ def move(sender: str, receiver: str, sent_at: str, arrived_at: str, units: str, 
 def run(history: Sequence[Transaction], end: date, *, method: str = "fifo", tracking: str = "universal",
         switch: TimestampMs | None = None,
         corrupt: Callable[[tuple[Holding, ...]], tuple[Holding, ...]] | None = None) -> IntegrityReport:
-    """The pipeline up to ``end`` (as service.analyze runs it), then the check on its holdings."""
+    """The pipeline up to ``end`` (as the pipeline runs it), then the check on its holdings."""
     transactions = sorted(history, key=lambda tx: tx.timestamp)
     remaining, transfers = match_transfers(transactions)
     events, _ = value_ledger(remaining, transfers, Asset("USD"), FIAT)
@@ -294,15 +295,15 @@ def test_the_sample_report_passes_the_check(sample_workspace, tracking: str, tmp
 
 def test_a_planted_difference_fails_the_report(sample_workspace, monkeypatch: pytest.MonkeyPatch,
                                                tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    analyze = service._analyze
+    analyze = pipeline.analyze
 
-    def corrupted(*args: object, **kwargs: object) -> service.Analysis:
+    def corrupted(*args: object, **kwargs: object) -> pipeline.Analysis:
         analysis = analyze(*args, **kwargs)  # type: ignore[arg-type]
         result = analysis.result
         held = tuple(replace(h, amount=h.amount - D("0.01")) if h.asset == "ETH" else h for h in result.holdings)
         return replace(analysis, result=replace(result, holdings=held))
 
-    monkeypatch.setattr(service, "_analyze", corrupted)
+    monkeypatch.setattr(report_module, "analyze", corrupted)
     paths = service.build_report(sample_workspace, year="2024", formats=("json", "pdf"), out=tmp_path)
     report = json.loads(paths[0].read_text())
     assert report["integrity"] == {"checked": 4, "differences": 1, "explained": 1, "passed": False}

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import init_workspace
 from taxsync.cli import app
-from taxsync.workspace import init_workspace
 from tests.conftest import write_koinly
 
 ROWS = (
@@ -23,7 +23,7 @@ ROWS = (
 def test_a_swap_is_valued_from_an_imported_price_and_listed_in_the_appendix(tmp_path: Path) -> None:
     ws = init_workspace(tmp_path / "ws", jurisdiction="us", currency="USD")
     service.import_files(ws, [write_koinly(tmp_path / "history.csv", *ROWS)], account="wallet")
-    before = service.analyze(ws, ws.settings)
+    before = service.tax_result(ws, ws.settings)
     assert any(p.kind == "missing_price" and "ETH/USDT" in p.message for p in before.problems)
 
     prices = tmp_path / "prices.csv"

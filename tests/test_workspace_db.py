@@ -11,9 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from taxsync.app.workspace import Workspace, _database_url, init_workspace, open_workspace, resolve_home
 from taxsync.db import Account, Base, Leg, Transaction
 from taxsync.errors import ConfigError
-from taxsync.workspace import Workspace, _database_url, init_workspace, open_workspace, resolve_home
 
 
 def test_migrations_build_exactly_the_models(workspace: Workspace) -> None:

@@ -26,8 +26,7 @@ _VALUE: dict[TxKind | Role, str] = {member: member.value for member in (*TxKind,
 
 def ledger_rows(normalized: Normalized) -> LedgerRows:
     """The transaction (None when the record makes none), its legs and the problems found, as stored."""
-    problems = tuple((p.kind.value, p.severity.value, p.message) for p in normalized.problems) \
-        if normalized.problems else ()
+    problems = tuple((p.kind.value, p.severity.value, p.message) for p in normalized.problems or ())
     tx = normalized.transaction
     if tx is None:
         return None, (), problems

@@ -140,8 +140,10 @@ class Books:
         if cost is None:
             cost, unknown = ZERO, amount
         pool = self.pools.get((asset, account if self.per_wallet else "all")) or self.pool(asset, account)
-        lot = Lot(asset, amount, cost, event.timestamp, account, event.ref, self.today, unknown) if acquired is None \
-            else Lot(asset, amount, cost, acquired, account, event.ref, local_date(acquired, self.rules.zone), unknown)
+        if acquired is None:
+            lot = Lot(asset, amount, cost, event.timestamp, account, event.ref, self.today, unknown)
+        else:
+            lot = Lot(asset, amount, cost, acquired, account, event.ref, local_date(acquired, self.rules.zone), unknown)
         pool.add(lot)
         if self.journal is not None:
             self.journal.append(LotEntry(event.ref, asset, (lot,), added=True))

@@ -10,8 +10,8 @@ import pytest
 
 from importer.simulator.history import SimHistory, generate_history
 from importer.simulator.server import SimKey, Simulator
-from taxsync import accounts
-from taxsync.workspace import Workspace, init_workspace
+from taxsync.app import accounts
+from taxsync.app.workspace import Workspace, init_workspace
 
 CANARY = "CANARY-SECRET-7f3a9c2e51d84b6a"
 READ_ONLY = SimKey("ro-key-0001", CANARY)

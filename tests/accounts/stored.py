@@ -8,8 +8,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from taxsync.app.workspace import Workspace
 from taxsync.db import Leg, RawRecord
-from taxsync.workspace import Workspace
 
 
 def raw_counts(ws: Workspace) -> Counter[str]:

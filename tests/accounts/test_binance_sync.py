@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from importer.simulator.history import SimHistory
 from importer.simulator.server import Faults, Simulator
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.workspace import Workspace
 from taxsync.db import RawRecord, SyncState, Transaction
-from taxsync.workspace import Workspace
 from tests.accounts.stored import ledger_sums, raw_counts
 
 

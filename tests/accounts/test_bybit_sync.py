@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from importer.simulator.bybit_history import BybitHistory, BybitLogEntry, BybitWithdrawal, generate_bybit_history
 from importer.simulator.bybit_server import BybitSimulator
 from importer.simulator.server import Faults, SimKey
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.db import RawRecord, SyncState
-from taxsync.workspace import Workspace, init_workspace
 from tests.accounts.stored import ledger_sums, raw_counts
 
 READ = SimKey("BYSYNC" + "r" * 12, "CANARY-BYBIT-SECRET-4c1d9e", created_ms=1_760_000_000_000)

@@ -22,9 +22,9 @@ from importer.simulator.coinbase_generator import generate_coinbase_activity, ge
 from importer.simulator.coinbase_history import CoinbaseHistory
 from importer.simulator.coinbase_server import CoinbaseSimulator
 from importer.simulator.server import Faults, SimKey
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.db import RawRecord, SyncState, Transaction
-from taxsync.workspace import Workspace, init_workspace
 from tests.accounts.stored import ledger_sums, raw_counts
 
 

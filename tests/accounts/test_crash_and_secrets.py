@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from importer.simulator.history import generate_history
 from importer.simulator.server import Simulator
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.workspace import Workspace, init_workspace, open_workspace
 from taxsync.cli import app
 from taxsync.db import Account, RawRecord, SyncState, Transaction
-from taxsync.workspace import Workspace, init_workspace, open_workspace
 from tests.accounts.conftest import CANARY, READ_ONLY
 
 

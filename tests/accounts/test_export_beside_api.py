@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from importer.simulator.history import SimHistory
-from taxsync import accounts, service
+from taxsync.app import accounts, service
+from taxsync.app.workspace import Workspace
 from taxsync.assets import FIAT
 from taxsync.ledger.records import Transaction
 from taxsync.ledger.store import load_ledger
 from taxsync.problems import Severity
 from taxsync.types import TimestampMs, to_datetime
-from taxsync.workspace import Workspace
 from tests.accounts.export_writer import binance_export, binance_trade_export
 
 

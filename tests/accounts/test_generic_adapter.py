@@ -14,9 +14,9 @@ from importer import adapters
 from importer.adapters.generic import GenericAdapter
 from importer.simulator.history import generate_history
 from importer.simulator.server import Simulator
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.workspace import init_workspace
 from taxsync.db import RawRecord
-from taxsync.workspace import init_workspace
 from tests.accounts.conftest import READ_ONLY
 
 

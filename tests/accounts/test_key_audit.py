@@ -31,10 +31,11 @@ from importer.simulator.kucoin_server import KucoinSimulator
 from importer.simulator.okx_history import generate_okx_history
 from importer.simulator.okx_server import OkxSimulator
 from importer.simulator.server import SimKey, Simulator
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.key_audit import Finding, KeyVerdict, audit_accounts
+from taxsync.app.workspace import init_workspace
 from taxsync.cli import app
-from taxsync.key_audit import DAY_MS, Finding, Verdict, audit_accounts
-from taxsync.workspace import init_workspace
+from taxsync.types import DAY_MS
 
 NOW = int(time.time() * 1000)
 SINCE = date(2021, 1, 1)
@@ -109,22 +110,22 @@ def test_binance_read_only_key_without_ip_restriction_and_too_old(binance, tmp_p
     assert "taxsync account rotate acct" in found["age"].advice
     assert not found["expiry"].exchange_can_tell and found["age"].exchange_can_tell
     younger = audit(tmp_path / "again", monkeypatch, "binance", binance.url, B_READ, max_age_days=500)
-    assert younger["age"].verdict is Verdict.OK
+    assert younger["age"].verdict is KeyVerdict.OK
 
 
 def test_binance_trading_withdrawing_and_transferring_keys(binance, tmp_path, monkeypatch) -> None:
     trade = audit(tmp_path, monkeypatch, "binance", binance.url, B_TRADE)
-    assert (trade["trade"].verdict, trade["withdraw"].verdict) == (Verdict.REFUSE, Verdict.OK)
-    assert trade["ip"].verdict is Verdict.OK and "binance does not list" in trade["ip"].found
+    assert (trade["trade"].verdict, trade["withdraw"].verdict) == (KeyVerdict.REFUSE, KeyVerdict.OK)
+    assert trade["ip"].verdict is KeyVerdict.OK and "binance does not list" in trade["ip"].found
     allowed = audit(tmp_path / "allowed", monkeypatch, "binance", binance.url, B_TRADE, allow_trading=True)
-    assert allowed["trade"].verdict is Verdict.WARNING and "--allow-trading-key" in allowed["trade"].found
+    assert allowed["trade"].verdict is KeyVerdict.WARNING and "--allow-trading-key" in allowed["trade"].found
     withdraw = audit(tmp_path, monkeypatch, "binance", binance.url, B_WITHDRAW)
-    assert (withdraw["withdraw"].verdict, withdraw["transfer"].verdict) == (Verdict.REFUSE, Verdict.OK)
+    assert (withdraw["withdraw"].verdict, withdraw["transfer"].verdict) == (KeyVerdict.REFUSE, KeyVerdict.OK)
     assert "remove the withdrawal permission" in withdraw["withdraw"].advice
     transfer = audit(tmp_path, monkeypatch, "binance", binance.url, B_TRANSFER)
-    assert (transfer["withdraw"].verdict, transfer["transfer"].verdict) == (Verdict.OK, Verdict.REFUSE)
+    assert (transfer["withdraw"].verdict, transfer["transfer"].verdict) == (KeyVerdict.OK, KeyVerdict.REFUSE)
     no_read = audit(tmp_path, monkeypatch, "binance", binance.url, B_NO_READ)
-    assert no_read["read"].verdict is Verdict.REFUSE and "enable the read" in no_read["read"].advice
+    assert no_read["read"].verdict is KeyVerdict.REFUSE and "enable the read" in no_read["read"].advice
 
 
 def test_binance_refusal_names_the_address_the_exchange_saw(binance, tmp_path, monkeypatch) -> None:
@@ -170,18 +171,18 @@ def test_kraken_allowlist_and_expiry_within_30_days(kraken, tmp_path, monkeypatc
 def test_kraken_query_window_hides_history(kraken, tmp_path, monkeypatch) -> None:
     found = audit(tmp_path, monkeypatch, "kraken", kraken.url, K_WINDOW)
     window = found["query_window"]
-    assert window.verdict is Verdict.WARNING
+    assert window.verdict is KeyVerdict.WARNING
     assert "history before 2023-06-01 (the account's history starts 2021-01-01)" in window.found
     assert "history after" in window.found and "clear the key's query start and end dates" in window.advice
-    assert found["ip"].verdict is Verdict.WARNING and found["expiry"].found == "the key does not expire"
+    assert found["ip"].verdict is KeyVerdict.WARNING and found["expiry"].found == "the key does not expire"
 
 
 def test_kraken_withdrawal_rights_and_an_expired_key(kraken, tmp_path, monkeypatch) -> None:
     funds = audit(tmp_path, monkeypatch, "kraken", kraken.url, K_FUNDS)
     assert (funds["withdraw"].verdict, funds["transfer"].verdict, funds["trade"].verdict) == (
-        Verdict.REFUSE, Verdict.REFUSE, Verdict.OK)
+        KeyVerdict.REFUSE, KeyVerdict.REFUSE, KeyVerdict.OK)
     expired = audit(tmp_path, monkeypatch, "kraken", kraken.url, K_EXPIRED)
-    assert expired["key"].verdict is Verdict.REFUSE and "refused the key" in expired["key"].found
+    assert expired["key"].verdict is KeyVerdict.REFUSE and "refused the key" in expired["key"].found
 
 
 # -- Coinbase: can_view / can_trade / can_transfer only -----------------------------------------------------
@@ -199,19 +200,19 @@ def coinbase() -> Iterator[CoinbaseSimulator]:
 def test_coinbase_cannot_tell_address_age_or_expiry(coinbase, tmp_path, monkeypatch) -> None:
     found = audit(tmp_path, monkeypatch, "coinbase", coinbase.url, C_READ)
     assert {c for c, f in found.items() if not f.exchange_can_tell} == {"ip", "age", "expiry"}
-    assert found["ip"].verdict is Verdict.WARNING
+    assert found["ip"].verdict is KeyVerdict.WARNING
     assert found["ip"].found == "coinbase does not report whether the key is restricted to IP addresses"
-    assert "taxsync has used it since" in found["age"].found and found["age"].verdict is Verdict.OK
+    assert "taxsync has used it since" in found["age"].found and found["age"].verdict is KeyVerdict.OK
     assert "taxsync has used it since" in audit(tmp_path / "later", monkeypatch, "coinbase", coinbase.url, C_READ,
                                                 now=NOW + 400 * DAY_MS)["age"].found
     moving = audit(tmp_path, monkeypatch, "coinbase", coinbase.url, C_MOVE)
-    assert (moving["withdraw"].verdict, moving["transfer"].verdict) == (Verdict.REFUSE, Verdict.REFUSE)
+    assert (moving["withdraw"].verdict, moving["transfer"].verdict) == (KeyVerdict.REFUSE, KeyVerdict.REFUSE)
 
 
 def test_age_unknown_to_the_exchange_uses_how_long_taxsync_has_had_the_key(coinbase, tmp_path, monkeypatch) -> None:
     later = audit(tmp_path, monkeypatch, "coinbase", coinbase.url, C_READ, now=NOW + 400 * DAY_MS)
-    assert later["age"].verdict is Verdict.WARNING and not later["age"].exchange_can_tell
-    assert later["last_sync"].verdict is Verdict.WARNING
+    assert later["age"].verdict is KeyVerdict.WARNING and not later["age"].exchange_can_tell
+    assert later["last_sync"].verdict is KeyVerdict.WARNING
     assert "never synced successfully" in later["last_sync"].found
     assert "taxsync account remove acct" in later["last_sync"].advice
 
@@ -233,13 +234,13 @@ def okx() -> Iterator[OkxSimulator]:
 def test_okx_allowlist_trade_and_refused_address(okx, tmp_path, monkeypatch) -> None:
     read = audit(tmp_path, monkeypatch, "okx", okx.url, O_READ, passphrase=O_PASS[O_READ.api_key])
     assert read["ip"].found == "the key only accepts requests from 127.0.0.1, 198.51.100.4"
-    assert read["transfer"].verdict is Verdict.OK and not read["transfer"].exchange_can_tell
+    assert read["transfer"].verdict is KeyVerdict.OK and not read["transfer"].exchange_can_tell
     assert not read["age"].exchange_can_tell and not read["expiry"].exchange_can_tell
     trade = audit(tmp_path, monkeypatch, "okx", okx.url, O_TRADE, passphrase=O_PASS[O_TRADE.api_key])
     assert (trade["trade"].verdict, trade["transfer"].verdict, trade["ip"].verdict) == (
-        Verdict.REFUSE, Verdict.WARNING, Verdict.WARNING)
+        KeyVerdict.REFUSE, KeyVerdict.WARNING, KeyVerdict.WARNING)
     elsewhere = audit(tmp_path, monkeypatch, "okx", okx.url, O_ELSEWHERE, passphrase=O_PASS[O_ELSEWHERE.api_key])
-    assert elsewhere["key"].verdict is Verdict.REFUSE
+    assert elsewhere["key"].verdict is KeyVerdict.REFUSE
     assert "add 127.0.0.1 to the key's IP allowlist on okx" in elsewhere["key"].advice
 
 
@@ -259,12 +260,12 @@ def bybit() -> Iterator[BybitSimulator]:
 def test_bybit_unbound_key_expires_soon_and_bound_key_is_old(bybit, tmp_path, monkeypatch) -> None:
     unbound = audit(tmp_path, monkeypatch, "bybit", bybit.url, Y_OPEN)
     assert (unbound["ip"].verdict, unbound["expiry"].verdict, unbound["age"].verdict) == (
-        Verdict.WARNING, Verdict.WARNING, Verdict.OK)
+        KeyVerdict.WARNING, KeyVerdict.WARNING, KeyVerdict.OK)
     bound = audit(tmp_path, monkeypatch, "bybit", bybit.url, Y_BOUND)
     assert bound["ip"].found == "the key only accepts requests from 127.0.0.1"
-    assert (bound["expiry"].found, bound["age"].verdict) == ("the key does not expire", Verdict.WARNING)
+    assert (bound["expiry"].found, bound["age"].verdict) == ("the key does not expire", KeyVerdict.WARNING)
     wallet = audit(tmp_path, monkeypatch, "bybit", bybit.url, Y_WALLET)
-    assert (wallet["transfer"].verdict, wallet["withdraw"].verdict) == (Verdict.REFUSE, Verdict.OK)
+    assert (wallet["transfer"].verdict, wallet["withdraw"].verdict) == (KeyVerdict.REFUSE, KeyVerdict.OK)
 
 
 # -- KuCoin: permission, ipWhitelist, createdAt --------------------------------------------------------------
@@ -286,7 +287,7 @@ def test_kucoin_whitelist_age_and_withdrawal(kucoin, tmp_path, monkeypatch) -> N
                               "age": "ok", "expiry": "ok", "last_sync": "ok"}
     withdraw = audit(tmp_path, monkeypatch, "kucoin", kucoin.url, U_WITHDRAW, passphrase=U_PASS[U_WITHDRAW.api_key])
     assert (withdraw["withdraw"].verdict, withdraw["age"].verdict, withdraw["ip"].verdict) == (
-        Verdict.REFUSE, Verdict.WARNING, Verdict.WARNING)
+        KeyVerdict.REFUSE, KeyVerdict.WARNING, KeyVerdict.WARNING)
 
 
 # -- an exchange with no key endpoint, and the CLI ------------------------------------------------------------

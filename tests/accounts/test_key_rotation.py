@@ -18,12 +18,13 @@ from importer.simulator.history import generate_history
 from importer.simulator.kraken_history import generate_kraken_history
 from importer.simulator.kraken_server import KrakenSimulator
 from importer.simulator.server import SimKey, Simulator
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.key_audit import KeyVerdict, audit_accounts
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.cli import app
 from taxsync.db import Account, RawRecord, SyncState
 from taxsync.errors import ConfigError, UsageError
-from taxsync.key_audit import DAY_MS, Verdict, audit_accounts
-from taxsync.workspace import Workspace, init_workspace
+from taxsync.types import DAY_MS
 from tests.accounts.test_credentials_and_keys import MemoryKeyring
 
 OLD = SimKey("rotate-old-key", "rotate-old-secret")
@@ -129,7 +130,7 @@ def test_moving_a_key_from_the_keyring_to_variables_clears_the_keyring(ws: Works
 
 
 def test_a_file_account_has_no_key_to_rotate(ws: Workspace, tmp_path: Path) -> None:
-    from taxsync import service
+    from taxsync.app import service
     from tests.conftest import write_koinly
 
     service.import_files(ws, [write_koinly(tmp_path / "h.csv", "2024-01-01 10:00:00 UTC,,,1,BTC,,,,,,,")],
@@ -146,9 +147,9 @@ def test_an_account_not_synced_for_30_days_is_flagged(ws: Workspace) -> None:
     synced_at = stored(ws)[2]["last_synced_at"]
     assert isinstance(synced_at, int)
     soon = {f.check: f for f in audit_accounts(ws, now=synced_at + 29 * DAY_MS)}
-    assert soon["last_sync"].verdict is Verdict.OK and "(29 days ago)" in soon["last_sync"].found
+    assert soon["last_sync"].verdict is KeyVerdict.OK and "(29 days ago)" in soon["last_sync"].found
     late = {f.check: f for f in audit_accounts(ws, now=synced_at + 31 * DAY_MS)}
-    assert late["last_sync"].verdict is Verdict.WARNING
+    assert late["last_sync"].verdict is KeyVerdict.WARNING
     assert late["last_sync"].advice.startswith("if the account is no longer used, delete the key on binance")
 
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from importer.simulator.kraken_history import generate_kraken_activity, generate_kraken_history
 from importer.simulator.kraken_server import KrakenSimulator
 from importer.simulator.server import Faults, SimKey
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.db import RawRecord, Transaction
-from taxsync.workspace import Workspace, init_workspace
 from tests.accounts.stored import ledger_sums
 
 SECRET = base64.b64encode(b"kraken-read-only-secret-" * 3).decode()

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from importer.simulator.kucoin_history import HF_TRADED, KucoinHistory, extend_history, generate_kucoin_history
 from importer.simulator.kucoin_server import KucoinError, KucoinSimulator
 from importer.simulator.server import Faults, SimKey
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.db import RawRecord, SyncState, Transaction
-from taxsync.workspace import Workspace, init_workspace
 from tests.accounts.stored import ledger_sums
 
 READ_ONLY = SimKey("kc-read-only-key", "kc-read-only-secret")

@@ -23,12 +23,12 @@ from importer.adapters import okx as okx_adapter
 from importer.simulator.okx_history import OkxActivity, OkxHistory, generate_okx_activity, generate_okx_history
 from importer.simulator.okx_server import OkxSimulator
 from importer.simulator.server import Faults, SimKey
-from importer.store import now_ms
 from importer.sync import SyncContext
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.db import RawRecord, SyncState, Transaction
 from taxsync.ledger.sources import NORMALIZERS
-from taxsync.workspace import Workspace, init_workspace
+from taxsync.types import now_ms
 from tests.accounts.stored import ledger_sums, raw_counts
 
 READ = SimKey("okx-ro-0001", "okx-secret-ro-0001")

@@ -12,10 +12,10 @@ import pytest
 from beancount import loader
 from sqlalchemy.orm import Session
 
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.errors import UsageError
 from taxsync.ledger.store import load_ledger
-from taxsync.workspace import Workspace, init_workspace
 from tests.conftest import SAMPLE
 
 EXPORTS = Path(__file__).parent.parent / "fixtures" / "exports"
@@ -133,7 +133,7 @@ def test_beancount_books_taxsyncs_lots_and_gains(workspace: Workspace, tmp_path:
     assert '0.5 BTC {{21010 USD, 2022-01-10, "coinbase/coinbase.csv:2"}}' in text
     assert 'ETH {"kucoin/trade-history-2021.csv:2"}' in text
     expected: dict[int, Decimal] = {}
-    for disposal in service.analyze(workspace, workspace.settings).disposals:
+    for disposal in service.tax_result(workspace, workspace.settings).disposals:
         expected[disposal.disposed.year] = expected.get(disposal.disposed.year, Decimal(0)) + disposal.gain
     found = gains_by_year(path)
     assert expected and found.keys() == expected.keys()
@@ -144,7 +144,7 @@ def test_beancount_books_taxsyncs_lots_and_gains(workspace: Workspace, tmp_path:
 def test_beancount_year_has_the_history_for_its_lots(workspace: Workspace, tmp_path: Path) -> None:
     fill(workspace)
     [path] = service.export_ledger(workspace, fmt="beancount", year="2023", out=tmp_path / "2023.beancount")
-    report = service.analyze(workspace, workspace.settings)
+    report = service.tax_result(workspace, workspace.settings)
     expected = sum((d.gain for d in report.disposals if d.disposed.year == 2023), Decimal(0))
     found = gains_by_year(path)
     assert abs(found[2023] - expected) < Decimal("1e-7") and max(found) == 2023
@@ -176,7 +176,7 @@ def test_beancount_in_another_currency_with_fiat_at_its_value(tmp_path: Path) ->
     text = path.read_text(encoding="utf-8")
     assert "-1000 GBP @@ " in text and "EUR" in text and "Unvalued" not in text
     assert "Expenses:Taxsync:Fees" in text
-    report = service.analyze(ws, ws.settings)
+    report = service.tax_result(ws, ws.settings)
     total = sum((d.gain for d in report.disposals), Decimal(0))
     assert abs(sum(gains_by_year(path).values()) - total) < Decimal("1e-7")
     ws.engine.dispose()
@@ -204,7 +204,7 @@ def test_beancount_per_wallet_moves_gifts_and_losses(workspace: Workspace, tmp_p
     [path] = service.export_ledger(workspace, fmt="beancount", out=tmp_path / "w.beancount")
     text = path.read_text(encoding="utf-8")
     assert "Expenses:Taxsync:Gifts" in text and "Expenses:Taxsync:Lost" in text
-    report = service.analyze(workspace, workspace.settings)
+    report = service.tax_result(workspace, workspace.settings)
     assert len(report.disposals) >= 2
     total = sum((d.gain for d in report.disposals), Decimal(0))
     assert abs(sum(gains_by_year(path).values()) - total) < Decimal("1e-7")
@@ -212,6 +212,6 @@ def test_beancount_per_wallet_moves_gifts_and_losses(workspace: Workspace, tmp_p
 
 @pytest.mark.parametrize(("code", "name"), [("BTC", "BTC"), ("1INCH", "X1INCH"), ("X", "XX"), ("USDC.E", "USDC.E")])
 def test_beancount_commodity_names(code: str, name: str) -> None:
-    from taxsync.export.beancount import commodity
+    from reports.exports.beancount import commodity
 
     assert commodity(code) == name

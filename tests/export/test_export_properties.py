@@ -14,8 +14,8 @@ from beancount import loader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taxsync import service
-from taxsync.workspace import init_workspace
+from taxsync.app import service
+from taxsync.app.workspace import init_workspace
 from tests.conftest import KOINLY_HEADER
 
 ASSETS = ("BTC", "ETH")
@@ -68,7 +68,7 @@ def test_beancount_export_of_any_history_loads_with_taxsyncs_gains(history: list
         assert errors == [], [str(error.message) for error in errors]
         found = -sum((posting.units.number for entry in entries for posting in getattr(entry, "postings", ())
                       if posting.account.startswith("Income:Taxsync:Gains")), Decimal(0))
-        expected = sum((d.gain for d in service.analyze(ws, ws.settings).disposals), Decimal(0))
+        expected = sum((d.gain for d in service.tax_result(ws, ws.settings).disposals), Decimal(0))
         assert abs(found - expected) < Decimal("1e-7")
         ws.engine.dispose()
     finally:

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from importer.files import FORMATS, read_file
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import Workspace
 from taxsync.db import RawRecord
 from taxsync.errors import InputError
 from taxsync.parsing import parse_timestamp
-from taxsync.workspace import Workspace
 from tests.conftest import dump
 from tests.importer.golden import ledger_text
 

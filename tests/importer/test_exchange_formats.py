@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from importer.files import FORMATS, read_file
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import Workspace
 from taxsync.errors import InputError
 from taxsync.ledger.records import Transaction
 from taxsync.ledger.sources import NORMALIZERS, Normalized
 from taxsync.types import decimal_text
-from taxsync.workspace import Workspace
 
 EXPORTS = Path(__file__).parent.parent / "fixtures" / "exports"
 GOLDEN = ("kucoin", "bybit", "okx", "cointracking", "bittytax")

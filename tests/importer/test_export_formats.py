@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from importer.files import FORMATS, read_file
 from importer.files.text import delimiters
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import Workspace
 from taxsync.db import Account, LedgerProblem
 from taxsync.db import Leg as LegRow
 from taxsync.db import Transaction as TransactionRow
 from taxsync.ledger.store import load_ledger
-from taxsync.workspace import Workspace
 from tests.importer.golden import ledger_text
 
 EXPORTS = Path(__file__).parent.parent / "fixtures" / "exports"

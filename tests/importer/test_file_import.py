@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from importer.files import FileFormat, read_file
 from importer.files.koinly import KOINLY
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import Workspace
 from taxsync.db import RawRecord, Transaction
 from taxsync.errors import InputError
-from taxsync.workspace import Workspace
 from tests.conftest import KOINLY_HEADER, SAMPLE, dump, write_koinly
 
 GOOD = "2024-01-02 10:00:00 UTC,100,USD,0.002,BTC,1,USD,,,,Buy,"

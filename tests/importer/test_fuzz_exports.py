@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import importer.files.checking as checking
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.errors import InputError
-from taxsync.workspace import Workspace, init_workspace
 from tests.conftest import SAMPLE, dump
 
 EXPORTS = Path(__file__).parent.parent / "fixtures" / "exports"

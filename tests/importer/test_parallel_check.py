@@ -16,10 +16,10 @@ import pytest
 import importer.files.checking as checking
 from importer.files import FORMATS, open_file
 from importer.files.checking import Checker
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.errors import InputError
 from taxsync.ledger.sources import NORMALIZERS
-from taxsync.workspace import Workspace, init_workspace
 from tests.conftest import dump, write_koinly
 
 EXPORTS = Path(__file__).parent.parent / "fixtures" / "exports"

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import taxsync.ledger.store as store
-from taxsync import service
+from taxsync.app import service
+from taxsync.app.workspace import Workspace
 from taxsync.db import SyncState
 from taxsync.db import Transaction as TransactionRow
 from taxsync.errors import BusyError
 from taxsync.ledger.sources import NORMALIZERS
-from taxsync.workspace import Workspace
 from tests.conftest import write_koinly
 
 ROWS = ("2024-01-02 10:00:00 UTC,100,USD,0.002,BTC,1,USD,,,,Buy,",

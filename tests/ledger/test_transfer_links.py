@@ -114,8 +114,8 @@ def test_a_ref_that_names_two_withdrawals_is_not_guessed() -> None:
 
 
 def test_a_deposit_with_a_user_cost_carries_it_as_basis() -> None:
-    bought, unknown, eur = into("wallet/1", 0, "2", asset="ETH"), into("wallet/2", 1, "1", asset="ETH"), \
-        into("wallet/3", 2, "1", asset="ETH")
+    bought, unknown = into("wallet/1", 0, "2", asset="ETH"), into("wallet/2", 1, "1", asset="ETH")
+    eur = into("wallet/3", 2, "1", asset="ETH")
     w, d = out("exchange/1", 3, "1"), into("wallet/4", 4, "1")
     costs = {"wallet/1": GivenCost(Quote(D("5000"), USD), TimestampMs(1_600_000_000_000)),
              "wallet/3": GivenCost(Quote(D("900"), Asset("EUR")), TimestampMs(1_600_000_000_000)),

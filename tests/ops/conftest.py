@@ -13,8 +13,8 @@ import pytest
 
 from importer.simulator.history import SimHistory, generate_history
 from importer.simulator.server import Faults, SimKey, Simulator
-from taxsync import accounts
-from taxsync.workspace import Workspace, init_workspace
+from taxsync.app import accounts
+from taxsync.app.workspace import Workspace, init_workspace
 
 CANARY = "CANARY-SECRET-c41e0f9a77d2"
 KEY = SimKey("ops-read-only-key", CANARY)

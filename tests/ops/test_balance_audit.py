@@ -13,12 +13,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from importer.simulator.server import Simulator
-from taxsync import accounts, service
-from taxsync.balance_audit import audit_balances, balance_problems, refresh_balances
+from taxsync.app import accounts, service
+from taxsync.app.balance_audit import refresh_balances
+from taxsync.app.workspace import Workspace
 from taxsync.db import Account, RawRecord, SyncState
+from taxsync.ledger.balances import audit_balances, balance_problems
 from taxsync.ledger.store import rebuild_ledger
 from taxsync.problems import ProblemKind
-from taxsync.workspace import Workspace
 
 
 def _drop_one_deposit(ws: Workspace) -> tuple[str, Decimal]:

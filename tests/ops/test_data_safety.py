@@ -18,12 +18,12 @@ from sqlalchemy import create_engine, event, text
 from typer.testing import CliRunner
 
 from importer.simulator.server import Simulator
-from taxsync import accounts, service
+from taxsync.app import accounts, service
+from taxsync.app.workspace import Workspace, init_workspace, open_workspace
 from taxsync.cli import app
 from taxsync.db.backup import backup_database, list_backups
 from taxsync.db.session import _sqlite_pragmas, alembic_config
 from taxsync.errors import StorageError
-from taxsync.workspace import Workspace, init_workspace, open_workspace
 from tests.accounts.test_crash_and_secrets import snapshot
 from tests.conftest import SAMPLE
 from tests.ops.conftest import make_workspace
@@ -68,8 +68,8 @@ def test_backup_is_a_checked_self_contained_copy_even_during_writes(binance_ws: 
     assert copy.execute("pragma journal_mode").fetchone()[0] == "delete"
     with binance_ws.engine.connect() as connection:
         for table in ("raw_records", "transactions", "legs", "sync_state", "accounts", "runs"):
-            assert copy.execute(f"select count(*) from {table}").fetchone()[0] == \
-                connection.execute(text(f"select count(*) from {table}")).scalar()
+            copied = copy.execute(f"select count(*) from {table}").fetchone()[0]
+            assert copied == connection.execute(text(f"select count(*) from {table}")).scalar()
     copy.close()
     again = runner.invoke(app, ["backup", "--to", str(target), "--home", str(binance_ws.home)])
     assert again.exit_code == 2 and "exists already" in again.output

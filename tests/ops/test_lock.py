@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 
 from importer.simulator.server import Simulator
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.lock import is_locked, lock_wait, read_holder, workspace_lock
+from taxsync.app.workspace import Workspace, open_workspace
 from taxsync.errors import BusyError, ConfigError, ExitCode
-from taxsync.lock import is_locked, lock_wait, read_holder, workspace_lock
-from taxsync.workspace import Workspace, open_workspace
 from tests.accounts.test_crash_and_secrets import snapshot
 from tests.ops.conftest import make_workspace, run_taxsync, taxsync_process
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from taxsync.lock import workspace_lock
+from taxsync.app.lock import workspace_lock
 with workspace_lock(Path(sys.argv[1]), wait=0, command="taxsync import"):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))

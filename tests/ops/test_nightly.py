@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from importer.simulator.server import Simulator
-from taxsync import accounts
+from taxsync.app import accounts
+from taxsync.app.workspace import Workspace, open_workspace
 from taxsync.cli import app
 from taxsync.db import Price
 from taxsync.db.models import Run
 from taxsync.errors import ExitCode
-from taxsync.nightly import LOG_FILES, log_path, make_logger, run_nightly
-from taxsync.workspace import Workspace, open_workspace
+from taxsync.ops.nightly import LOG_FILES, log_path, make_logger, run_nightly
 from tests.accounts.test_crash_and_secrets import snapshot
 from tests.ops.conftest import CANARY, make_workspace, run_taxsync, taxsync_process
 
@@ -85,7 +85,7 @@ def test_configuration_errors_only_exit_3(tmp_path: Path, sim: Simulator) -> Non
 
 
 def test_the_log_rotates_and_every_file_stays_private(binance_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("taxsync.nightly.LOG_BYTES", 600)
+    monkeypatch.setattr("taxsync.ops.nightly.LOG_BYTES", 600)
     logger = make_logger(binance_ws)
     for _ in range(3):
         run_nightly(binance_ws, logger=logger, prices=False, retry_delay=0.01)
@@ -124,13 +124,13 @@ def test_killed_during_the_nightly_job_the_next_nights_run_completes_it(
 
 
 def test_a_busy_workspace_exits_5_and_says_so_in_the_log(binance_ws: Workspace) -> None:
-    from taxsync.lock import workspace_lock
-    from taxsync.status import workspace_status
+    from taxsync.app.lock import workspace_lock
+    from taxsync.ops.status import workspace_status
 
     hold = """
 import sys, time
 from pathlib import Path
-from taxsync.lock import workspace_lock
+from taxsync.app.lock import workspace_lock
 with workspace_lock(Path(sys.argv[1]), wait=0, command="taxsync import"):
     print("held", flush=True)
     time.sleep(30)
@@ -154,8 +154,8 @@ with workspace_lock(Path(sys.argv[1]), wait=0, command="taxsync import"):
 
 
 def test_status_calls_a_nightly_run_whose_process_is_gone_interrupted(binance_ws: Workspace) -> None:
-    from taxsync import runs
-    from taxsync.status import workspace_status
+    from taxsync.app import runs
+    from taxsync.ops.status import workspace_status
 
     runs.start_run(binance_ws, "nightly")  # as a killed run leaves it: started, never finished, no lock held
     status = workspace_status(binance_ws)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from taxsync import schedule
+from taxsync.app.workspace import Workspace
 from taxsync.cli import app
 from taxsync.errors import UsageError
-from taxsync.workspace import Workspace
+from taxsync.ops import schedule
 
 runner = CliRunner()
 
@@ -140,7 +140,7 @@ def test_a_failing_systemctl_is_a_clear_configuration_error(workspace: Workspace
 
 
 def test_env_var_keys_without_an_env_file_get_a_note(workspace: Workspace, cron: Path) -> None:
-    from taxsync import accounts
+    from taxsync.app import accounts
 
     accounts.add_account(workspace, "b", exchange="binance", api_key_env="K", secret_env="S")
     result = runner.invoke(app, ["schedule", "install", "--home", str(workspace.home)])

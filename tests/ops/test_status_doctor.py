@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -13,14 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from importer.store import now_ms
-from taxsync import accounts, runs
+from taxsync.app import accounts, runs
+from taxsync.app.workspace import Workspace
 from taxsync.cli import app
 from taxsync.db import Account, RawRecord, SyncState
-from taxsync.doctor import SECTIONS, DoctorContext, Finding, Verdict, register_check, run_doctor
 from taxsync.errors import UsageError
-from taxsync.status import workspace_status
-from taxsync.workspace import Workspace
+from taxsync.ops import doctor
+from taxsync.ops.doctor import SECTIONS, DoctorContext, Finding, Health, Section, run_doctor
+from taxsync.ops.status import workspace_status
+from taxsync.types import now_ms
 
 runner = CliRunner()
 
@@ -91,7 +92,7 @@ def test_doctor_tells_loose_permissions_with_the_chmod_to_run(binance_ws: Worksp
     database = binance_ws.home / "taxsync.db"
     os.chmod(database, 0o644)
     findings = _section(binance_ws, "permissions")
-    assert [(f.verdict, f.subject) for f in findings] == [(Verdict.WARNING, str(database))]
+    assert [(f.verdict, f.subject) for f in findings] == [(Health.WARNING, str(database))]
     assert findings[0].advice == f"chmod 600 '{database}'" and "others" in findings[0].message
 
 
@@ -117,7 +118,7 @@ def test_coverage_names_streams_never_fetched_and_history_an_api_forgot(workspac
     for stream in ("trades", "ledger", "deposits", "withdrawals"):
         _state(workspace, "okx-main", stream, three_months_ago)
     _state(workspace, "binance-new", "deposits", None)
-    findings = {f.subject: f for f in _section(workspace, "coverage") if f.verdict is Verdict.WARNING}
+    findings = {f.subject: f for f in _section(workspace, "coverage") if f.verdict is Health.WARNING}
     okx = findings["okx-main"]
     assert okx.message.startswith("history from 2020-03-01 (the account's start) to ")
     assert "only the last 3 months" in okx.advice and "taxsync import-file" in okx.advice
@@ -128,32 +129,25 @@ def test_coverage_names_streams_never_fetched_and_history_an_api_forgot(workspac
 def test_coverage_of_an_account_never_imported(workspace: Workspace) -> None:
     accounts.add_account(workspace, "kraken-main", exchange="kraken", api_key_env="K", secret_env="S")
     (finding,) = _section(workspace, "coverage")
-    assert (finding.verdict, finding.message, finding.advice) == (Verdict.WARNING, "never imported",
+    assert (finding.verdict, finding.message, finding.advice) == (Health.WARNING, "never imported",
                                                                   "run `taxsync import`")
 
 
-@pytest.fixture
-def extra_sections() -> Iterator[None]:
-    saved = dict(SECTIONS)
-    yield
-    SECTIONS.clear()
-    SECTIONS.update(saved)
+def test_a_section_is_one_line_and_a_broken_check_hides_nothing(workspace: Workspace,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def key_age(ctx: DoctorContext) -> Iterable[Finding]:
+        yield Finding(Health.WARNING, "binance-main", "the key is 400 days old", "rotate it")
 
-
-def test_other_modules_register_sections_and_a_broken_check_hides_nothing(workspace: Workspace,
-                                                                          extra_sections: None) -> None:
-    @register_check("key-audit", "API key audit")
-    def key_audit(ctx: DoctorContext) -> Iterable[Finding]:
-        yield Finding(Verdict.WARNING, "binance-main", "the key is 400 days old", "rotate it")
-
-    @register_check("broken", "Broken")
     def broken(ctx: DoctorContext) -> Iterable[Finding]:
         raise RuntimeError("boom")
 
+    sections = (*SECTIONS[:3], Section("key-age", "API key age", key_age, True),
+                Section("broken", "Broken", broken, True), *SECTIONS[3:])
+    monkeypatch.setattr(doctor, "SECTIONS", sections)
     result = runner.invoke(app, ["doctor", "--offline", "--home", str(workspace.home)])
     assert result.exit_code == 1  # the broken check is an error finding
-    assert "API key audit" in result.stdout and "WARNING binance-main: the key is 400 days old -> rotate it" \
-        in result.stdout
+    warning = "WARNING binance-main: the key is 400 days old -> rotate it"
+    assert "API key age" in result.stdout and warning in result.stdout
     assert "ERROR   broken: the check itself failed: RuntimeError: boom" in result.stdout
     assert "Balance audit" in result.stdout  # sections before and after still ran
     with pytest.raises(UsageError, match="unknown doctor section"):
@@ -186,12 +180,12 @@ def test_coverage_names_an_asset_held_whose_markets_were_never_fetched(binance_w
     with Session(binance_ws.engine) as session, session.begin():
         state = session.scalars(select(SyncState).where(SyncState.stream == "balances")).one()
         state.cursor = json.dumps({**json.loads(state.cursor or "{}"), "ZZZ": "5"})
-    findings = [f for f in _section(binance_ws, "coverage") if f.verdict is Verdict.WARNING]
+    findings = [f for f in _section(binance_ws, "coverage") if f.verdict is Health.WARNING]
     assert [f.message for f in findings] == ["no market of ZZZ was ever fetched for its trades, and its balance "
                                              "differs from the history"]
     assert findings[0].advice.startswith("if you traded ZZZ there, run `taxsync import binance-main --full`")
     (balances,) = _section(binance_ws, "balances")
-    assert balances.verdict is Verdict.WARNING and balances.message.startswith("ZZZ on the exchange 5, in the "
+    assert balances.verdict is Health.WARNING and balances.message.startswith("ZZZ on the exchange 5, in the "
                                                                                "imported history 0")
 
 
@@ -201,9 +195,9 @@ def test_doctor_says_when_there_is_no_schedule_or_the_last_night_failed(workspac
     monkeypatch.setenv("TAXSYNC_SCHEDULER", "systemd")
     monkeypatch.setenv("TAXSYNC_SYSTEMD_USER_DIR", str(tmp_path / "units"))
     (finding,) = _section(workspace, "schedule")
-    assert finding.verdict is Verdict.WARNING and finding.message == "no nightly schedule for this workspace"
+    assert finding.verdict is Health.WARNING and finding.message == "no nightly schedule for this workspace"
     run = runs.start_run(workspace, "nightly")
     runs.finish_run(workspace, run, "partial", 1, "taxsync nightly PARTIAL (exit 1): kraken failed")
     messages = [(f.verdict, f.message) for f in _section(workspace, "schedule")]
-    assert messages[1][0] is Verdict.WARNING and messages[1][1].endswith("ended partial: taxsync nightly PARTIAL "
+    assert messages[1][0] is Health.WARNING and messages[1][1].endswith("ended partial: taxsync nightly PARTIAL "
                                                                          "(exit 1): kraken failed")

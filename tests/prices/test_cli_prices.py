@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from taxsync.cli import out
+from taxsync.app.workspace import open_workspace
+from taxsync.cli.common import out
 from taxsync.db import Price
 from taxsync.prices.records import PricePoint
 from taxsync.prices.store import load_book, save_prices
-from taxsync.workspace import open_workspace
 
 MARCH_1 = 1_709_251_200_000  # 2024-03-01 00:00:00 UTC
 PRICES = ("date,base,quote,price,source\n"

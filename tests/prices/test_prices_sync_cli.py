@@ -30,15 +30,15 @@ from importer.simulator.history import SimHistory, generate_history
 from importer.simulator.kraken_history import generate_kraken_history
 from importer.simulator.kraken_server import KrakenSimulator
 from importer.simulator.server import Faults, SimKey, Simulator
-from taxsync import accounts, price_sync
+from taxsync.app import accounts, price_sync
+from taxsync.app.price_sync import SyncSummary, sync_prices
+from taxsync.app.workspace import Workspace, init_workspace, open_workspace
 from taxsync.cli import app
 from taxsync.db import Price
 from taxsync.errors import ExitCode
-from taxsync.price_sync import SyncSummary, sync_prices
 from taxsync.prices.attempts import FAILED, NOT_FOUND, load_attempts
 from taxsync.prices.records import PriceNeed
 from taxsync.prices.store import load_book
-from taxsync.workspace import Workspace, init_workspace, open_workspace
 
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 KEY = SimKey("price-sync-key-0001", "price-sync-secret-0001")

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from taxsync.app.workspace import Workspace
 from taxsync.db import Price
 from taxsync.prices.book import PriceBook
 from taxsync.prices.records import RESOLUTION_MS, PricePoint
 from taxsync.prices.store import load_book, save_prices, summarize_prices
 from taxsync.types import decimal_text
-from taxsync.workspace import Workspace
 
 DAY = 1_711_929_600_000  # 2024-04-01 00:00:00 UTC
 HOUR = DAY + 14 * 3_600_000  # 14:00

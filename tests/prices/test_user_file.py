@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from taxsync.app.workspace import Workspace
 from taxsync.db import Price
 from taxsync.errors import ExitCode, InputError
 from taxsync.prices.records import PricePoint
 from taxsync.prices.store import load_book
 from taxsync.prices.user_file import import_price_file, read_price_file
-from taxsync.workspace import Workspace
 
 MARCH_1 = 1_709_251_200_000  # 2024-03-01 00:00:00 UTC
 

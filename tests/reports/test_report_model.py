@@ -15,7 +15,7 @@ import pytest
 from reports import ReportModel, build_report_model
 from reports.formatting import cents_text, money_display, plain, round_cents
 from reports.model import ACQUIRED_UNKNOWN, ACQUIRED_VARIOUS
-from taxsync.integrity import IntegrityReport
+from taxsync.ledger.integrity import IntegrityReport
 from taxsync.problems import ProblemKind, Severity
 from taxsync.tax.records import LotMatch, TaxResult, Term
 from tests.reports.conftest import disposal, sample_context

@@ -11,7 +11,7 @@ import pytest
 
 from reports import build_report_model
 from reports.pdf_writer import ResourceRefused, make_url_fetcher, resolve_resource, write_pdf
-from taxsync.integrity import IntegrityReport
+from taxsync.ledger.integrity import IntegrityReport
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.resources import templates_dir
 from taxsync.tax.records import TaxResult

@@ -19,8 +19,8 @@ from reports.formatting import round_cents
 from reports.html_writer import write_html
 from reports.json_writer import render_json
 from reports.safe import neutralise
-from taxsync import service
-from taxsync.integrity import IntegrityReport
+from taxsync.app import service
+from taxsync.ledger.integrity import IntegrityReport
 from taxsync.tax.records import LotMatch, TaxResult, Term
 from tests.conftest import SAMPLE
 from tests.reports.conftest import disposal as make_disposal

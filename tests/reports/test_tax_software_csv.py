@@ -17,7 +17,7 @@ import pytest
 from reports import WRITERS, write_report
 from reports.model import ReportModel
 from reports.tax_software import TAXACT_HEADER, TAXACT_MAX_ROWS, form8949_box, taxact_rows
-from taxsync.cli import _formats
+from taxsync.cli.reports import _formats
 from taxsync.tax.records import TaxResult, Term
 from tests.reports.conftest import disposal
 

@@ -17,12 +17,12 @@ from decimal import Decimal as D
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from taxsync.service import rules_for
+from taxsync.app.pipeline import rules_for
+from taxsync.app.workspace import Settings
 from taxsync.tax.engine import Rules, compute
 from taxsync.tax.jurisdictions import JURISDICTIONS
 from taxsync.tax.records import Disposal, Event, EventKind, ValuedLeg
 from taxsync.types import Asset, Role, TimestampMs, from_datetime
-from taxsync.workspace import Settings
 
 POOLED = ("acb", "uk-pooling")
 
@@ -35,7 +35,7 @@ def at(when: str, zone: str = "UTC") -> TimestampMs:
 
 def rules(jurisdiction: str = "generic", method: str | None = None, tracking: str | None = None,
           switch: bool = True) -> Rules:
-    """The rules a workspace of ``jurisdiction`` gets (taxsync.service.rules_for), with ``method`` and
+    """The rules a workspace of ``jurisdiction`` gets (taxsync.app.pipeline.rules_for), with ``method`` and
     ``tracking`` overridden if given; ``switch=False`` drops a per-wallet switch date (the US one)."""
     j = JURISDICTIONS[jurisdiction]
     settings = Settings(name="test", jurisdiction=jurisdiction, currency=j.currency, method=method or j.method,

@@ -1,0 +1,121 @@
+"""``taxsync report``: one tax period's report in the asked formats, from one pipeline run.
+
+The figures come from ``pipeline.analyze`` (with the opening holdings at the period's start); the holdings are
+counted again from the ledger without the engine (``taxsync.ledger.integrity``) and the exchanges' stored
+balances compared with the ledger (``taxsync.ledger.balances``), both offline; ``reports`` renders the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import taxsync
+from reports import ReportContext, build_report_model, write_report
+from taxsync.app.pipeline import analyze, rules_for, settings_for
+from taxsync.app.workspace import Settings, Workspace
+from taxsync.assets import FIAT
+from taxsync.db import Account, RawRecord
+from taxsync.ledger.balances import balance_problems
+from taxsync.ledger.integrity import check_holdings
+from taxsync.safety import owner_only, private_dir
+from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS, TRANSFER_FEES, Jurisdiction
+from taxsync.tax.period import TaxPeriod
+
+
+def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ...]:
+    return (
+        "Fees: acquisition fees are added to the cost of what was acquired; fees of sales and swaps reduce the "
+        "proceeds; a fee paid in crypto is also a disposal of those units at their value.",
+        "Transfers: a withdrawal is matched to a deposit into another of your accounts by transaction hash, or "
+        "by the same asset arriving within 7 days for no more than was sent less its network fee, or as you "
+        "linked them by hand; matched transfers are not disposals and the units keep their cost and dates. "
+        f"Transfer fees ({jurisdiction.name}): {TRANSFER_FEES[jurisdiction.transfer_fee][1]}.",
+        f"Gifts received ({jurisdiction.name}): {GIFTS_RECEIVED[jurisdiction.gift_received][1]}.",
+        *(["Superficial losses (ITA s.54): a loss is denied, in proportion, when the same asset was acquired in the "
+           "30 days before or after the sale and is still held 30 days after it; the denied loss is shown as an "
+           "adjustment and added to the cost base of the units held (s.53(1)(f))."]
+          if jurisdiction.superficial_loss else []),
+        "Values: a trade's own side in the tax currency, else the value stated in the source file, else, in "
+        "order: a side in another fiat currency at the ECB reference rate of the day (the last published rate on "
+        "days without one); a stablecoin side at its market price, or at par with the currency it is pegged to "
+        "when no market price is known (1 USDT = 1 USD); a crypto side at its market price from the price cache "
+        "(your own prices first, then exchange candles, the finest available: minute, hour, day), through USDT or "
+        f"USDC where the asset has no {settings.currency} market. Both sides of a crypto-to-crypto trade get the "
+        f"same {settings.currency} value. Every price and rate used is listed in the appendix.",
+        "Unmatched deposits are treated as acquired at zero cost, unless you gave their cost (and the day they were "
+        "acquired, if before they arrived) with `taxsync transfers cost`, and unmatched withdrawals as moves to a "
+        "wallet that is not imported (no gain); each is listed under Problems.",
+        "Fiat currencies are cash: only crypto-assets are tracked as lots.",
+        *([f"Basis tracking switches to per wallet on {jurisdiction.per_wallet_from} (Reg. 1.1012-1(j)): the lots "
+           "left at the end of the day before are allocated to the wallets holding the units, oldest lots first, "
+           "wallets in name order (Rev. Proc. 2024-28 global allocation)."]
+          if jurisdiction.per_wallet_from and settings.tracking == "universal" else []),
+        f"Holding term ({jurisdiction.name}): {jurisdiction.term_rule}.",
+    )
+
+
+def build_report(
+    ws: Workspace,
+    *,
+    year: str,
+    jurisdiction: str | None = None,
+    method: str | None = None,
+    tracking: str | None = None,
+    formats: Iterable[str] = ("pdf", "csv", "json"),
+    out: Path = Path("reports"),
+    summary_only: bool = False,
+    audit: bool = False,
+) -> list[Path]:
+    """Write the report for one tax year in the asked formats; returns the files written. ``summary_only``
+    makes the PDF and HTML the summary report (totals of the capital gains detail without its lines), quick at
+    any size; the other formats are written in full. ``audit`` adds the lot-matching section to the PDF and
+    HTML."""
+    settings = settings_for(ws, jurisdiction, method, tracking)
+    rules = JURISDICTIONS[settings.jurisdiction]
+    period = TaxPeriod.tax_year_of(rules, ZoneInfo(settings.timezone), year)
+    analysis = analyze(ws, settings, period, opening=True)
+    result = analysis.result
+    with Session(ws.engine) as session:
+        accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
+        sources = data_sources(session)
+        # the exchanges' balances stored at the last import or doctor run against the ledger: no network
+        balance_differences = balance_problems(session, analysis.transactions)
+    # The holdings check counts the units again from the ledger, without the engine (taxsync.ledger.integrity),
+    # with the transfers the analysis matched (the user's links and unlinks included).
+    integrity = check_holdings(
+        analysis.transactions, analysis.transfers, result.holdings, period_end=period.last,
+        zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
+        per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
+    )
+    result = replace(result, problems=(*result.problems, *integrity.problems, *balance_differences))
+    context = ReportContext(
+        workspace=settings.name, jurisdiction=settings.jurisdiction, jurisdiction_name=rules.name,
+        tax_year=period.label, period_start=period.first, period_end=period.last, currency=settings.currency,
+        method=settings.method, tracking=settings.tracking, timezone=settings.timezone, accounts=accounts,
+        generated_at=datetime.now(UTC), version=taxsync.__version__, notes=methodology(settings, rules),
+        sources=sources, detail=not summary_only, audit=audit,
+    )
+    model = build_report_model(result, context, integrity, analysis.prices, opening=analysis.opening)
+    with owner_only():  # reports are the owner's only (0600 files, a new folder 0700)
+        private_dir(out)
+        return write_report(model, out, formats)
+
+
+def data_sources(session: Session) -> tuple[str, ...]:
+    """One line per account: the exchange it is synced from over its API, or the files imported into it."""
+    lines = []
+    for account in session.scalars(select(Account).order_by(Account.name)):
+        files = sorted({Path(origin).name for origin in session.scalars(
+            select(RawRecord.origin).where(RawRecord.account_id == account.id, RawRecord.stream == "file")
+            .distinct())})
+        what = [f"{account.exchange} API (read-only key)"] if account.exchange else []
+        what += [f"file{'s' if len(files) > 1 else ''} {', '.join(files)}"] if files else []
+        lines.append(f"{account.name}: {'; '.join(what) or 'no data yet'}")
+    return tuple(lines)

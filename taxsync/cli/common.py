@@ -1,0 +1,82 @@
+"""What every command shares: the consoles, the ``--home``/``--json``/period options, the error handler and
+the progress display.
+
+Nothing heavy is imported here (no database, no ccxt, no pandas, no WeasyPrint): ``taxsync --help`` and
+``taxsync --version`` load this module and the command modules only; each command imports the application
+code it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from taxsync.errors import ExitCode, TaxsyncError
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+Home = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="TAXSYNC_HOME", file_okay=False,
+                 help="Workspace folder (default: nearest folder upward with taxsync.toml, else user data)."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Show no progress while it works.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _is_database_error(error: BaseException) -> bool:
+    """A DBAPI error of SQLAlchemy's, told without importing SQLAlchemy (no command that never opened a
+    database can raise one)."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.DBAPIError)
+
+
+def handles_errors(function: F) -> F:
+    """Turn domain errors into a one-line message on stderr and the matching exit code."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except TaxsyncError as error:
+            err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+            raise typer.Exit(int(error.exit_code)) from None
+        except Exception as error:  # a full or read-only disk: said plainly, exit code 3
+            if not isinstance(error, OSError) and not _is_database_error(error):
+                raise
+            from taxsync.safety import storage_message
+
+            if (message := storage_message(error)) is None:
+                raise
+            err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+            raise typer.Exit(int(ExitCode.CONFIG)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_day(value: str | None, option: str, example: str = "2024-12-31") -> date | None:
+    """A local calendar day given as YYYY-MM-DD, or a usage error naming the option."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date such as {example}", param_hint=option) from None
+
+
+def print_rows(title: str, columns: list[str], rows: list[list[str]], numeric: set[str]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right" if column in numeric else "left")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)

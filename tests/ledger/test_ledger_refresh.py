@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import taxsync.ledger.store as store
-from taxsync.app import service
+from taxsync.app import pipeline, service
 from taxsync.app.workspace import Workspace
 from taxsync.db import SyncState
 from taxsync.db import Transaction as TransactionRow
@@ -85,7 +85,7 @@ def test_while_an_import_holds_the_workspace_the_stored_ledger_is_read(
         raise BusyError("another taxsync run holds the workspace")
         yield
 
-    monkeypatch.setattr(service, "workspace_lock", busy)
+    monkeypatch.setattr(pipeline, "workspace_lock", busy)
     assert [h.asset for h in service.holdings(imported)] == ["BTC"]
     assert descriptions(imported) == ["Buy", "Sell"]  # that run rebuilds what it adds to
 

@@ -1,34 +1,33 @@
 """Exchange adapters: one module per exchange with its quirks, plus a generic one over ccxt's unified API.
 
-Each module of this package registers its adapter class with ``@register("<ccxt id>")``; every module here
-is imported when the package is, so adding an exchange is adding a file. ``adapter_for(exchange_id)`` picks
-the first-class adapter where there is one, else the generic adapter.
+``ADAPTERS`` lists every first-class adapter class by its ccxt id, so adding an exchange is adding a module and
+a line below. ``adapter_for(exchange_id)`` picks the first-class adapter where there is one, else the generic
+adapter.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from collections.abc import Callable
-
+from importer.adapters.binance import BinanceAdapter
+from importer.adapters.bybit import BybitAdapter
+from importer.adapters.coinbase import CoinbaseAdapter
+from importer.adapters.generic import GenericAdapter
+from importer.adapters.kraken import KrakenAdapter
+from importer.adapters.kucoin import KucoinAdapter
+from importer.adapters.okx import OkxAdapter
 from importer.sync import Adapter
 
-ADAPTERS: dict[str, type] = {}
-
-
-def register(exchange_id: str) -> Callable[[type], type]:
-    def add(cls: type) -> type:
-        ADAPTERS[exchange_id] = cls
-        return cls
-
-    return add
-
-
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+ADAPTERS: dict[str, type] = {
+    "binance": BinanceAdapter,
+    "bybit": BybitAdapter,
+    "coinbase": CoinbaseAdapter,
+    "kraken": KrakenAdapter,
+    "kucoin": KucoinAdapter,
+    "okx": OkxAdapter,
+}
 
 
 def adapter_for(exchange_id: str) -> Adapter:
-    from importer.adapters.generic import GenericAdapter
-
     return ADAPTERS.get(exchange_id, GenericAdapter)()
+
+
+__all__ = ["ADAPTERS", "adapter_for"]

@@ -19,7 +19,6 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters import register
 from importer.adapters.common import (
     DAY_MS,
     add_legs,
@@ -45,7 +44,6 @@ QUOTES = ("USDT", "BUSD", "USDC", "FDUSD", "TUSD", "BTC", "ETH", "BNB", "EUR", "
 SOURCES = ("ccxt-trade", "ccxt-transaction")
 
 
-@register("binance")
 class BinanceAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         exchange = ctx.exchange

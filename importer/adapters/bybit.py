@@ -45,7 +45,6 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters import register
 from importer.adapters.common import DAY_MS, balances_batch, complete, fetched, held_totals, ledger_balances, windows
 from importer.ccxt_url import add_market, market_for
 from importer.store import now_ms
@@ -115,7 +114,6 @@ def _resume(cursor: str | None) -> tuple[int, int, str] | None:
     return int(lo), int(hi), str(page_cursor)
 
 
-@register("bybit")
 class BybitAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         """Markets, account mode and wallet balance, then trades, deposits, withdrawals and the log, in turn."""

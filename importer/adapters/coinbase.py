@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from importer.adapters import register
 from importer.adapters.common import balances_batch, complete, fetched, ledger_balances
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
@@ -72,7 +71,6 @@ def _hint(items: list[dict[str, Any]], key: str) -> str | None:
     return None
 
 
-@register("coinbase")
 class CoinbaseAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         ctx.call(ctx.exchange.load_markets)

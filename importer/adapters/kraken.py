@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from importer.adapters import register
 from importer.adapters.common import balances_batch, complete, fetched, held_totals
 from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
@@ -21,7 +20,6 @@ from importer.sync import Batch, StreamKey, StreamState, SyncContext
 PAGE = 50
 
 
-@register("kraken")
 class KrakenAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         exchange = ctx.exchange

@@ -35,7 +35,6 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters import register
 from importer.adapters.common import DAY_MS, balances_batch, complete, fetched, settled, windows
 from importer.adapters.kucoin_hf import hf_ledger, hf_trades
 from importer.store import now_ms
@@ -56,7 +55,6 @@ def _deposit_id(item: dict[str, Any]) -> str:
     return str(item.get("id") or info.get("walletTxId") or f"{item.get('currency')}:{item.get('timestamp')}")
 
 
-@register("kucoin")
 class KucoinAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         exchange = ctx.exchange

@@ -36,7 +36,6 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters import register
 from importer.adapters.common import DAY_MS, balances_batch, complete, fetched, held_totals, ledger_balances
 from importer.store import now_ms
 from importer.sync import Batch, Fetched, StreamKey, StreamState, SyncContext
@@ -77,7 +76,6 @@ def _day(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
 
 
-@register("okx")
 class OkxAdapter:
     def sync(self, ctx: SyncContext) -> Iterator[Batch]:
         exchange = ctx.exchange

@@ -24,8 +24,8 @@ from decimal import Decimal
 from typing import Any
 
 from taxsync.ledger.records import Leg, Transaction, TxKind
-from taxsync.ledger.sources import Normalized, register
-from taxsync.ledger.sources.record_fields import amount, asset, required, rows_of, text, timestamp
+from taxsync.ledger.sources.base import Normalized
+from taxsync.ledger.sources.fields import record_amount, record_asset, required_text, rows_of, text, timestamp
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.types import Asset, Role
 
@@ -81,7 +81,6 @@ def group_of(operation: str) -> str:
     return GROUPS.get(operation_key(operation), "")
 
 
-@register("binance-history", exchange="binance")
 def normalize_binance(payload: Mapping[str, Any], account: str, ref: str) -> Normalized:
     rows = rows_of(payload, "Operation")
     moments: dict[str, int] = {}  # the rows of a group share their time: each text is read once
@@ -91,9 +90,9 @@ def normalize_binance(payload: Mapping[str, Any], account: str, ref: str) -> Nor
     for i, row in enumerate(rows):
         if (when := text(row, "UTC_Time")) not in moments:
             moments[when] = timestamp(row, "UTC_Time", index=i)
-        operations.append(operation_key(required(row, "Operation", index=i)))
-        coins.append(asset(row, "Coin", index=i))
-        changes.append(amount(row, "Change", index=i))
+        operations.append(operation_key(required_text(row, "Operation", index=i)))
+        coins.append(record_asset(row, "Coin", index=i))
+        changes.append(record_amount(row, "Change", index=i))
     moment = moments[text(rows[0], "UTC_Time")]
     wallet = text(rows[0], "Account")
     op, remark = text(rows[0], "Operation"), text(rows[0], "Remark")

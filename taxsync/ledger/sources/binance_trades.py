@@ -16,9 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from taxsync.ledger.records import Transaction, TxKind
-from taxsync.ledger.sources import FieldError, Normalized, register
-from taxsync.ledger.sources.fields import trade_legs
-from taxsync.ledger.sources.record_fields import optional_amount, required, text, timestamp
+from taxsync.ledger.sources.base import FieldError, Normalized
+from taxsync.ledger.sources.fields import optional_amount, required_text, text, timestamp, trade_legs
 from taxsync.parsing import parse_decimal
 from taxsync.types import Asset
 
@@ -47,14 +46,12 @@ def _with_asset(row: Mapping[str, Any], column: str) -> tuple[Decimal, Asset]:
         raise FieldError(column, str(error)) from None
 
 
-@register("binance-trades-2019", exchange="binance")
-@register("binance-trades", exchange="binance")
 def normalize_binance_trades(row: Mapping[str, Any], account: str, ref: str) -> Normalized:
     moment = timestamp(row, "Date(UTC)")
-    side = required(row, "Side").upper()
+    side = required_text(row, "Side").upper()
     if side not in ("BUY", "SELL"):
         raise FieldError("Side", f"'{text(row, 'Side')}' is neither BUY nor SELL")
-    pair = required(row, "Pair")
+    pair = required_text(row, "Pair")
     if text(row, "Fee Coin"):  # the older layout: plain numbers, assets from the market
         base, quote = split_market(pair, "Pair")
         executed, spent = optional_amount(row, "Executed"), optional_amount(row, "Amount")

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 
 from taxsync.ledger.records import TxKind
-from taxsync.ledger.sources import FieldError, Normalized, register
+from taxsync.ledger.sources.base import FieldError, Normalized
 from taxsync.ledger.sources.fields import asset, moment, positive, stated_value, text
 from taxsync.ledger.sources.typed import RowType, Sides, side, typed_transaction
 from taxsync.types import TimestampMs
@@ -72,7 +72,6 @@ def _timestamp(row: Mapping[str, str]) -> TimestampMs:
     return TimestampMs(moment({"Timestamp": raw}, "Timestamp") - offset)
 
 
-@register("bittytax")
 def normalize_bittytax(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     timestamp = _timestamp(row)
     buy = side(positive(row, "Buy Quantity"), asset(row, "Buy Asset", needed=False), "Buy Quantity", "Buy Asset")

@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from taxsync.ledger.records import Transaction, TxKind
-from taxsync.ledger.sources import FieldError, Normalized, register
+from taxsync.ledger.sources.base import FieldError, Normalized
 from taxsync.ledger.sources.fields import amount_with_unit, moment, pair, required, text, trade_legs
 from taxsync.types import Asset
 
 
-@register("bybit", exchange="bybit")
 def normalize_bybit(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     base, quote = pair(row, "Spot Pairs")
     side = text(row, "Direction")

@@ -38,7 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from taxsync.ledger.records import Leg, Transaction, TxKind
-from taxsync.ledger.sources import FieldError, Normalized, register
+from taxsync.ledger.sources.base import FieldError, Normalized
 from taxsync.parsing import parse_decimal
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.types import Asset, Role, TimestampMs
@@ -245,7 +245,6 @@ def _derivative(exchange: str, payload: Payload, symbol: str) -> str:
     return ""
 
 
-@register("ccxt-trade")
 def normalize_ccxt_trade(payload: Payload, account: str, ref: str) -> Normalized:
     exchange = _exchange(payload, "trade")
     symbol, trade_id = _text(payload, "symbol"), _text(payload, "id")
@@ -311,7 +310,6 @@ def _status(status: Any, what: str, ref: str) -> Normalized | None:
                     "not imported", ref)
 
 
-@register("ccxt-transaction")
 def normalize_ccxt_transaction(payload: Payload, account: str, ref: str) -> Normalized:
     exchange = _exchange(payload, "transaction")
     kind = payload.get("type")
@@ -390,7 +388,6 @@ def _ledger_rule(exchange: str, kind: str, info: Mapping[str, Any]) -> tuple[str
                        f"skipped as covered elsewhere: {', '.join(sorted(COVERED_TYPES))})")
 
 
-@register("ccxt-ledger")
 def normalize_ccxt_ledger(payload: Payload, account: str, ref: str) -> Normalized:
     exchange = _exchange(payload, "ledger")
     raw_type = _text(payload, "type")

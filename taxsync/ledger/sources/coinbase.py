@@ -25,8 +25,8 @@ from decimal import Decimal
 from typing import Any
 
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
-from taxsync.ledger.sources import FieldError, Normalized, register
-from taxsync.ledger.sources.record_fields import amount, asset, optional_amount, required, text, timestamp
+from taxsync.ledger.sources.base import FieldError, Normalized
+from taxsync.ledger.sources.fields import optional_amount, record_amount, record_asset, required_text, text, timestamp
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.types import Asset, Role
 
@@ -47,13 +47,12 @@ _CONVERTED = re.compile(r"Converted\s+([\d.,]+)\s+(\S+)\s+to\s+([\d.,]+)\s+(\S+)
 _FOR_QUOTE = re.compile(r"for\s+([\d.]+)\s+([A-Z0-9]+)\s+on\s+[A-Z0-9]+-([A-Z0-9]+)")
 
 
-@register("coinbase-history", exchange="coinbase")
 def normalize_coinbase(row: Mapping[str, Any], account: str, ref: str) -> Normalized:
     moment = timestamp(row, "Timestamp")
-    kind_text = required(row, "Transaction Type")
+    kind_text = required_text(row, "Transaction Type")
     kind = " ".join(kind_text.lower().split())
-    coin = asset(row, "Asset")
-    quantity = abs(amount(row, "Quantity Transacted"))
+    coin = record_asset(row, "Asset")
+    quantity = abs(record_amount(row, "Quantity Transacted"))
     currency = Asset(text(row, "Price Currency").upper() or "USD")
     subtotal = abs(optional_amount(row, "Subtotal", symbols=True))
     fees = abs(optional_amount(row, FEES, symbols=True))

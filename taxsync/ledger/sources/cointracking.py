@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 
 from taxsync.ledger.records import TxKind
-from taxsync.ledger.sources import Normalized, register
+from taxsync.ledger.sources.base import Normalized
 from taxsync.ledger.sources.fields import asset, moment, positive, stated_value, text
 from taxsync.ledger.sources.typed import RowType, Sides, side, typed_transaction
 
@@ -56,7 +56,6 @@ TYPES: dict[str, RowType] = {
 _HASH = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 
 
-@register("cointracking")
 def normalize_cointracking(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     timestamp = moment(row, "Date")
     buy = side(positive(row, "Buy"), asset(row, "Buy Currency", needed=False), "Buy", "Buy Currency")

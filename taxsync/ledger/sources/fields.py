@@ -1,20 +1,26 @@
-"""Reading the fields of exported rows: amounts, assets, moments, trading pairs and stated values.
+"""Reading the fields of exported rows: text, amounts, assets, moments, trading pairs and stated values.
 
 Every exchange export needs the same few readings; each raises ``FieldError`` naming the column, so the importer
-can point at file, line and column. Numbers and dates go through ``taxsync.parsing``; what an exchange adds
-around them (a unit after the number, ``-`` for nothing, a day-first date, a time zone in the column name) is
-taken off here first.
+can point at file, line and column. Numbers and dates go through ``taxsync.parsing``. Two kinds of export are read:
+
+- most exports write loosely: ``amount``, ``positive``, ``required``, ``asset`` and ``moment`` take off what an
+  exchange adds around a value (a unit after the number, ``-`` for nothing, a day-first date, a time zone in the
+  column name) first;
+- Binance, Coinbase and Kraken exports and OKX's trades are read strictly, a row of a record at a time:
+  ``required_text``, ``record_amount``, ``optional_amount``, ``record_asset`` and ``timestamp`` take the row's
+  place in a record of several rows (``rows_of``) as ``index``, for the error; ``-`` is not empty there.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from taxsync.ledger.records import Leg, Quote
-from taxsync.ledger.sources import FieldError
+from taxsync.ledger.sources.base import FieldError
 from taxsync.parsing import parse_decimal, parse_timestamp
 from taxsync.types import Asset, Role, TimestampMs
 
@@ -26,10 +32,13 @@ _DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d\d)(?
 _TIME_FIRST = re.compile(r"(\d\d:\d\d(?::\d\d)?) (\d{4}-\d\d-\d\d)")  # Bybit: ``14:35 2024-11-16``
 _OFFSET = re.compile(r"UTC\s*(?:([+-])(\d{1,2})(?::?(\d\d))?)?")
 _VALUE_COLUMN = re.compile(r"(?P<side>.+?) [Vv]alue in (?P<currency>[A-Za-z]{3,5})")
+_SYMBOLS = "$€£¥"
 
 
-def text(row: Mapping[str, str], column: str) -> str:
-    return row.get(column, "").strip()
+def text(row: Mapping[str, Any], column: str) -> str:
+    """The field without surrounding blanks; "" when it is missing or not text."""
+    value = row.get(column, "")
+    return value.strip() if isinstance(value, str) else ""
 
 
 def amount(row: Mapping[str, str], column: str, *, unit: str = "") -> Decimal | None:
@@ -163,3 +172,63 @@ def trade_legs(base: Asset, quote: Asset, side: str, base_amount: Decimal, quote
     if fee:
         legs.append(Leg(fee_asset, -fee, Role.FEE))
     return tuple(legs)
+
+
+# Strict readings of one row of a record (Binance, Coinbase, Kraken, OKX trades): the error names the row's index.
+
+
+def rows_of(payload: Mapping[str, Any], column: str) -> Sequence[Mapping[str, Any]]:
+    """The rows of a grouped record (``{"rows": [...]}``)."""
+    rows = payload.get("rows")
+    if not isinstance(rows, list) or not rows or not all(isinstance(row, Mapping) for row in rows):
+        raise FieldError(column, "the record holds no rows")
+    return rows
+
+
+def required_text(row: Mapping[str, Any], column: str, *, index: int = 0) -> str:
+    value = text(row, column)
+    if not value:
+        raise FieldError(column, "the field is empty", row=index)
+    return value
+
+
+def record_amount(row: Mapping[str, Any], column: str, *, index: int = 0, symbols: bool = False) -> Decimal:
+    """An exact decimal that must be written; with ``symbols``, a currency sign before the digits (``-$1.50``) is
+    allowed."""
+    value = text(row, column)
+    if symbols:
+        value = value.replace(" ", "")
+        sign = "-" if value.startswith("-") else ""
+        value = sign + value.lstrip("+-").lstrip(_SYMBOLS)
+    try:
+        return parse_decimal(value)
+    except ValueError as error:
+        raise FieldError(column, str(error), row=index) from None
+
+
+def optional_amount(row: Mapping[str, Any], column: str, *, index: int = 0, symbols: bool = False) -> Decimal:
+    """Like ``record_amount``; an empty field is zero."""
+    return record_amount(row, column, index=index, symbols=symbols) if text(row, column) else Decimal(0)
+
+
+def timestamp(row: Mapping[str, Any], column: str, *, index: int = 0, day_first: bool | None = None) -> TimestampMs:
+    try:
+        return parse_timestamp(text(row, column), day_first=day_first)
+    except ValueError as error:
+        raise FieldError(column, str(error), row=index) from None
+
+
+_ASSETS: dict[str, Asset] = {}  # asset codes as written that ``record_asset`` checked already
+
+
+def record_asset(row: Mapping[str, Any], column: str, *, index: int = 0) -> Asset:
+    """An asset code that must be written (letters and digits, with ``.``, ``-`` or ``_``; at most 20)."""
+    written = row.get(column, "")
+    if isinstance(written, str) and (known := _ASSETS.get(written)) is not None:
+        return known
+    value = required_text(row, column, index=index).upper()
+    if not value.replace(".", "").replace("-", "").replace("_", "").isalnum() or len(value) > 20:
+        raise FieldError(column, f"'{value}' is not an asset code", row=index)
+    if len(_ASSETS) < 100_000 and isinstance(written, str):
+        _ASSETS[written] = Asset(value)
+    return Asset(value)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
-from taxsync.ledger.sources import FieldError, Normalized, register
+from taxsync.ledger.sources.base import FieldError, Normalized
 from taxsync.ledger.sources.typed import side
 from taxsync.parsing import parse_optional_decimal, parse_timestamp
 from taxsync.problems import Problem, ProblemKind, Severity
@@ -67,7 +67,6 @@ def _amount(row: Mapping[str, str], amount_column: str, currency_column: str) ->
     return found
 
 
-@register("koinly")
 def normalize_koinly(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     try:
         timestamp = parse_timestamp(row.get("Date", ""))

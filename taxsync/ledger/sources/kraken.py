@@ -26,9 +26,16 @@ from decimal import Decimal
 from typing import Any
 
 from taxsync.ledger.records import Leg, Transaction, TxKind
-from taxsync.ledger.sources import FieldError, Normalized, register
-from taxsync.ledger.sources.fields import trade_legs
-from taxsync.ledger.sources.record_fields import amount, optional_amount, required, rows_of, text, timestamp
+from taxsync.ledger.sources.base import FieldError, Normalized
+from taxsync.ledger.sources.fields import (
+    optional_amount,
+    record_amount,
+    required_text,
+    rows_of,
+    text,
+    timestamp,
+    trade_legs,
+)
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.types import Asset, Role
 
@@ -73,11 +80,10 @@ def split_pair(pair: str) -> tuple[Asset, Asset]:
     raise FieldError("pair", f"'{pair}' is not a market taxsync can split into two assets (such as XXBTZUSD)")
 
 
-@register("kraken-ledgers", exchange="kraken")
 def normalize_kraken_ledgers(payload: Mapping[str, Any], account: str, ref: str) -> Normalized:
     rows = [row for row in rows_of(payload, "refid")]
     parsed = [(text(row, "txid"), text(row, "type").lower(), text(row, "subtype").lower(),
-               kraken_asset(text(row, "asset"), "asset", i), amount(row, "amount", index=i),
+               kraken_asset(text(row, "asset"), "asset", i), record_amount(row, "amount", index=i),
                optional_amount(row, "fee", index=i), timestamp(row, "time", index=i))
               for i, row in enumerate(rows)]
     booked = [entry for entry in parsed if entry[0]]  # the pending copy of a deposit or withdrawal has no txid
@@ -132,13 +138,12 @@ def _ledger_trade(booked: list[Any], base: dict[str, Any], fees: tuple[Leg, ...]
     return Normalized(Transaction(**base, kind=TxKind.TRADE, legs=(outs[0], ins[0], *fees)))
 
 
-@register("kraken-trades", exchange="kraken")
 def normalize_kraken_trades(row: Mapping[str, Any], account: str, ref: str) -> Normalized:
-    base_asset, quote_asset = split_pair(required(row, "pair"))
+    base_asset, quote_asset = split_pair(required_text(row, "pair"))
     side = text(row, "type").lower()
     if side not in ("buy", "sell"):
         raise FieldError("type", f"'{text(row, 'type')}' is neither buy nor sell")
-    volume, cost, fee = amount(row, "vol"), amount(row, "cost"), optional_amount(row, "fee")
+    volume, cost, fee = record_amount(row, "vol"), record_amount(row, "cost"), optional_amount(row, "fee")
     if volume <= 0 or cost < 0 or fee < 0:
         raise FieldError("vol" if volume <= 0 else "cost" if cost < 0 else "fee", "amounts must be positive")
     if optional_amount(row, "margin"):

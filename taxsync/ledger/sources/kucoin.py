@@ -16,12 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from taxsync.ledger.records import Leg, Transaction, TxKind
-from taxsync.ledger.sources import FieldError, Normalized, register
+from taxsync.ledger.sources.base import FieldError, Normalized
 from taxsync.ledger.sources.fields import asset, find_column, moment, pair, positive, required, text, trade_legs
 from taxsync.types import Role
 
 
-@register("kucoin", exchange="kucoin")
 def normalize_kucoin(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     base, quote = pair(row, "Symbol")
     filled = required(row, "Filled Amount")
@@ -76,13 +75,11 @@ def _movement(row: Mapping[str, str], account: str, ref: str, *, deposit: bool) 
     ))
 
 
-@register("kucoin-deposits", exchange="kucoin")
 def normalize_kucoin_deposit(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     """A deposit: IN ``Amount`` of ``Coin``, a ``Fee`` (rare) paid from it; ``Hash`` lets transfers match."""
     return _movement(row, account, ref, deposit=True)
 
 
-@register("kucoin-withdrawals", exchange="kucoin")
 def normalize_kucoin_withdrawal(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     """A withdrawal: OUT ``Amount`` (what was sent), the ``Fee`` on top, as KuCoin's API reports them."""
     return _movement(row, account, ref, deposit=False)

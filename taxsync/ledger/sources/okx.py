@@ -16,19 +16,24 @@ from decimal import Decimal
 from typing import Any
 
 from taxsync.ledger.records import Leg, Transaction, TxKind
-from taxsync.ledger.sources import FieldError, Normalized, register
-from taxsync.ledger.sources.fields import amount, asset, moment, text
-from taxsync.ledger.sources.record_fields import amount as record_amount
-from taxsync.ledger.sources.record_fields import asset as record_asset
-from taxsync.ledger.sources.record_fields import optional_amount, rows_of, timestamp
-from taxsync.ledger.sources.record_fields import text as record_text
+from taxsync.ledger.sources.base import FieldError, Normalized
+from taxsync.ledger.sources.fields import (
+    amount,
+    asset,
+    moment,
+    optional_amount,
+    record_amount,
+    record_asset,
+    rows_of,
+    text,
+    timestamp,
+)
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.types import Asset, Role
 
 KINDS = {"deposit": TxKind.DEPOSIT, "withdrawal": TxKind.WITHDRAWAL}
 
 
-@register("okx-movements", exchange="okx")
 def normalize_okx_movement(row: Mapping[str, str], account: str, ref: str) -> Normalized:
     timestamp = moment(row, "Time")
     kind = KINDS.get(text(row, "Type").lower())
@@ -58,7 +63,6 @@ def normalize_okx_movement(row: Mapping[str, str], account: str, ref: str) -> No
                                   description=f"OKX {kind.value}", exchange_id=text(row, "id")), problems)
 
 
-@register("okx-trades", exchange="okx")
 def normalize_okx_trades(payload: Mapping[str, Any], account: str, ref: str) -> Normalized:
     """The rows of one order in one second (importer/files/okx.py): each row's ``Balance Change`` is what its
     currency gained or lost after the fee (``Fee``, negative, in ``Fee Unit``), so what left or arrived before the
@@ -67,13 +71,13 @@ def normalize_okx_trades(payload: Mapping[str, Any], account: str, ref: str) -> 
     options rows are reported as not supported."""
     rows = rows_of(payload, "Order id")
     first = rows[0]
-    order = record_text(first, "Order id")
-    trade_type = record_text(first, "Trade Type")
+    order = text(first, "Order id")
+    trade_type = text(first, "Trade Type")
     at = timestamp(first, "Time")
     if trade_type.lower() != "spot":
         return Normalized(None, (Problem(
             ProblemKind.UNSUPPORTED, Severity.WARNING, f"OKX {trade_type or 'unknown'} trade of order {order} "
-            f"({record_text(first, 'Symbol')}) is not spot trading, not supported yet: not booked", ref),))
+            f"({text(first, 'Symbol')}) is not spot trading, not supported yet: not booked", ref),))
     moved: dict[Asset, Decimal] = {}
     fees: dict[Asset, Decimal] = {}
     for index, row in enumerate(rows):
@@ -81,7 +85,7 @@ def normalize_okx_trades(payload: Mapping[str, Any], account: str, ref: str) -> 
         change = record_amount(row, "Balance Change", index=index)
         fee = optional_amount(row, "Fee", index=index)
         if fee > 0:
-            raise FieldError("Fee", f"'{record_text(row, 'Fee')}' is positive: OKX writes a fee paid as negative",
+            raise FieldError("Fee", f"'{text(row, 'Fee')}' is positive: OKX writes a fee paid as negative",
                              row=index)
         if fee:
             fee_unit = record_asset(row, "Fee Unit", index=index)
@@ -94,8 +98,8 @@ def normalize_okx_trades(payload: Mapping[str, Any], account: str, ref: str) -> 
     if len(outs) != 1 or len(ins) != 1:
         what = ", ".join(f"{change} {coin}" for coin, change in moved.items())
         return Normalized(None, (Problem(
-            ProblemKind.UNSUPPORTED, Severity.ERROR, f"OKX rows of order {order} at {record_text(first, 'Time')} "
+            ProblemKind.UNSUPPORTED, Severity.ERROR, f"OKX rows of order {order} at {text(first, 'Time')} "
             f"({what}) are not one asset for another: not booked. Check that the export holds both sides", ref),))
     legs = (outs[0], ins[0], *(Leg(coin, fee, Role.FEE) for coin, fee in fees.items()))
     return Normalized(Transaction(ref=ref, account=account, timestamp=at, kind=TxKind.TRADE, legs=legs,
-                                  description=f"OKX {record_text(first, 'Symbol')} order {order}"))
+                                  description=f"OKX {text(first, 'Symbol')} order {order}"))

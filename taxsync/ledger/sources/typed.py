@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
-from taxsync.ledger.sources import FieldError, Normalized
+from taxsync.ledger.sources.base import FieldError, Normalized
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.types import Asset, Role, TimestampMs
 

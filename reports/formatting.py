@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import cache
 
-from taxsync.types import TimestampMs
+from taxsync.types import DAY_MS, TimestampMs
 
 CENT = Decimal("0.01")
 PRECISION = 50  # digits for sums and rounding: far beyond any amount an exchange reports
@@ -87,7 +87,7 @@ def timestamp_text(moment: datetime) -> str:
 
 def utc_ms_text(ts: TimestampMs) -> str:
     """A moment as UTC ISO 8601 to the millisecond: ``2024-01-10T12:00:00.000Z``."""
-    day, millis = divmod(int(ts), 86_400_000)  # integer arithmetic; the day's text is made once per day
+    day, millis = divmod(int(ts), DAY_MS)  # integer arithmetic; the day's text is made once per day
     seconds, millis = divmod(millis, 1000)
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)

@@ -20,7 +20,6 @@ from typing import Any
 import ccxt
 
 from importer.adapters.common import (
-    DAY_MS,
     add_legs,
     balances_batch,
     by_popular_quote,
@@ -33,8 +32,8 @@ from importer.adapters.common import (
     windows,
 )
 from importer.ccxt_url import add_market, market_for
-from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
+from taxsync.types import DAY_MS, now_ms
 
 PAGE = 1000
 WINDOW = 90 * DAY_MS

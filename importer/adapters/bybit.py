@@ -45,10 +45,10 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters.common import DAY_MS, balances_batch, complete, fetched, held_totals, ledger_balances, windows
+from importer.adapters.common import balances_batch, complete, fetched, held_totals, ledger_balances, windows
 from importer.ccxt_url import add_market, market_for
-from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
+from taxsync.types import DAY_MS, now_ms
 
 # ccxt.bybit construction options for a spot import: load_markets asks only the spot instruments.
 BYBIT_SPOT_OPTIONS: dict[str, Any] = {"fetchMarkets": {"types": ["spot"]}, "defaultType": "spot"}

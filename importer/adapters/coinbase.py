@@ -31,8 +31,8 @@ from decimal import Decimal
 from typing import Any
 
 from importer.adapters.common import balances_batch, complete, fetched, ledger_balances
-from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
+from taxsync.types import now_ms
 
 FILLS_PAGE = 250  # ccxt's own page size for coinbase fetchMyTrades pagination
 LEDGER_PAGE = 100  # the v2 maximum ("Pagination")

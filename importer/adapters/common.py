@@ -10,11 +10,10 @@ from typing import Any
 
 import ccxt
 
-from importer.store import now_ms
 from importer.sync import Batch, Fetched, StreamKey, StreamState, SyncContext
 from taxsync.ledger.sources import NORMALIZERS, FieldError
+from taxsync.types import now_ms
 
-DAY_MS = 86_400_000
 SETTLE_MS = 3_600_000  # the newest hour is asked again next time: exchanges book some rows a little late
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters.common import DAY_MS, complete, fetched, held_totals, settled, windows
-from importer.store import now_ms
+from importer.adapters.common import complete, fetched, held_totals, settled, windows
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
+from taxsync.types import DAY_MS, now_ms
 
 DEFAULT_PAGE = 100
 MOVEMENT_WINDOW_DAYS = 90

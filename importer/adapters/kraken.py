@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from importer.adapters.common import balances_batch, complete, fetched, held_totals
-from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
+from taxsync.types import now_ms
 
 PAGE = 50
 

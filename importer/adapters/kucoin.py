@@ -35,10 +35,10 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters.common import DAY_MS, balances_batch, complete, fetched, settled, windows
+from importer.adapters.common import balances_batch, complete, fetched, settled, windows
 from importer.adapters.kucoin_hf import hf_ledger, hf_trades
-from importer.store import now_ms
 from importer.sync import Batch, StreamKey, StreamState, SyncContext
+from taxsync.types import DAY_MS, now_ms
 
 PAGE = 500
 WINDOW = 7 * DAY_MS

@@ -31,7 +31,6 @@ from typing import Any
 import ccxt
 
 from importer.adapters.common import (
-    DAY_MS,
     add_legs,
     by_popular_quote,
     complete,
@@ -43,8 +42,8 @@ from importer.adapters.common import (
     windows,
 )
 from importer.ccxt_url import add_market, market_for
-from importer.store import now_ms
 from importer.sync import Batch, Fetched, StreamKey, StreamState, SyncContext
+from taxsync.types import DAY_MS, now_ms
 
 WINDOW = 7 * DAY_MS
 FILLS_PAGE = 100

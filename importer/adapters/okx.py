@@ -36,9 +36,9 @@ from typing import Any
 
 import ccxt
 
-from importer.adapters.common import DAY_MS, balances_batch, complete, fetched, held_totals, ledger_balances
-from importer.store import now_ms
+from importer.adapters.common import balances_batch, complete, fetched, held_totals, ledger_balances
 from importer.sync import Batch, Fetched, StreamKey, StreamState, SyncContext
+from taxsync.types import DAY_MS, now_ms
 
 PAGE = 100
 # Spot instruments only: load_markets then asks GET public/instruments once (plus asset/currencies with a key)

@@ -85,6 +85,12 @@ _DOT_GROUPS = re.compile(r"[1-9]\d{0,2}(\.\d{3}){2,}")  # 1.234.567: dots betwee
 _DOT_DECIMAL = re.compile(r"\d*\.(\d{1,2}|\d{4,})|\d{4,}\.\d*|0\.\d+")  # 0.5 12.34 1.2345 1234.5: a decimal dot
 
 
+def _one_dot_decimal(value: str) -> bool:
+    """A single number whose only separator is one dot (``1.234``: a decimal point or a thousands dot)."""
+    cores = _CORE.findall(value)
+    return len(cores) == 1 and _DOT_DECIMAL.fullmatch(cores[0]) is not None
+
+
 def _style_of(value: str) -> NumberStyle | None:
     """The style a value shows for certain, None when it shows none; raises ``ValueError`` when ambiguous."""
     cores = _CORE.findall(value)
@@ -130,8 +136,7 @@ def settle_numbers(path: str, rows: Sequence[tuple[int, list[str]]], columns: Se
                 continue
             value = fields[index]
             if "," not in value and value.count(".") < 2:
-                if dot is None and "." in value and len(cores := _CORE.findall(value)) == 1 \
-                        and _DOT_DECIMAL.fullmatch(cores[0]):
+                if dot is None and "." in value and _one_dot_decimal(value):
                     dot = (line, column, value)
                 continue
             try:

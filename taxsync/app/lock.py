@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from taxsync.errors import BusyError, ConfigError, StorageError, UsageError
+from taxsync.types import now_ms
 
 LOCK_NAME = "taxsync.app.lock"
 DEFAULT_WAIT = 30.0
@@ -136,7 +137,7 @@ def workspace_lock(home: Path, *, wait: float | None = None, command: str | None
     if fresh:
         fd = _open(path)
         _acquire(fd, path, seconds)
-        holder = {"pid": os.getpid(), "command": _describe_self(command), "since": time.time_ns() // 1_000_000}
+        holder = {"pid": os.getpid(), "command": _describe_self(command), "since": now_ms()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
         with _guard:

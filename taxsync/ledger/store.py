@@ -9,7 +9,6 @@ whose mark no longer fits, after new records or an upgrade, is rebuilt before it
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -24,7 +23,7 @@ from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
 from taxsync.ledger.rows import LedgerRows, ledger_rows
 from taxsync.ledger.sources import NORMALIZERS, SOURCE_EXCHANGES, FieldError
 from taxsync.problems import Problem, ProblemKind, Severity
-from taxsync.types import Asset, Role, TimestampMs
+from taxsync.types import Asset, Role, TimestampMs, now_ms
 
 Prepared = Mapping[tuple[str, str], LedgerRows]  # (source, external id) -> its ledger rows, made when read
 
@@ -166,7 +165,7 @@ def stale_ledgers(session: Session, account_ids: Iterable[int] | None = None) ->
 def mark_derived(session: Session, account_ids: Iterable[int]) -> None:
     """Record that the accounts' stored ledgers are derived from all their raw records by this release."""
     for account_id in account_ids:
-        cursor, now = _mark(_newest(session, account_id) or 0), time.time_ns() // 1_000_000
+        cursor, now = _mark(_newest(session, account_id) or 0), now_ms()
         mark = session.scalar(select(SyncState).where(
             SyncState.account_id == account_id, SyncState.stream == LEDGER_MARK, SyncState.symbol == ""))
         if mark is None:

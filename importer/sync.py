@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from importer.store import store_raw_records
 from taxsync.db import RawRecord, SyncState
+from taxsync.progress import Progress
 from taxsync.types import now_ms
 
 RETRYABLE = (ccxt.NetworkError, ccxt.BadResponse)  # rate limits, DDoS protection, timeouts, 5xx, bad bodies
-Progress = Callable[[str, str, int], None]  # (account, stream label, records fetched so far)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,4 +166,4 @@ def run_adapter(adapter: Adapter, ctx: SyncContext, result: AccountResult) -> No
         result.new_records[batch.key.stream] += ctx.commit(batch)
         fetched[batch.key.label] += len(batch.records)
         if ctx.progress:
-            ctx.progress(ctx.account, batch.key.label, fetched[batch.key.label])
+            ctx.progress(f"{ctx.account}: {batch.key.label}", fetched[batch.key.label], None)

@@ -17,6 +17,7 @@ from reports.model import ReportModel
 from reports.pdf_writer import write_pdf
 from reports.tax_software import write_form8949_boxes, write_taxact, write_turbotax
 from taxsync.perf import collector_paused
+from taxsync.progress import Progress, silent
 
 Writer = Callable[[ReportModel, Path], list[Path]]
 
@@ -31,8 +32,10 @@ WRITERS: dict[str, Writer] = {
 }
 
 
-def write_report(model: ReportModel, out_dir: Path, formats: Iterable[str]) -> list[Path]:
-    """Write ``model`` in each of ``formats`` (keys of ``WRITERS``) into ``out_dir``, creating it.
+def write_report(model: ReportModel, out_dir: Path, formats: Iterable[str], progress: Progress = silent
+                 ) -> list[Path]:
+    """Write ``model`` in each of ``formats`` (keys of ``WRITERS``) into ``out_dir``, creating it; ``progress``
+    hears of each format written.
 
     ``formats`` may also be one comma-separated string (``"pdf,csv"``). Raises ``ValueError`` naming the
     known formats when one is unknown; nothing is written then.
@@ -47,6 +50,8 @@ def write_report(model: ReportModel, out_dir: Path, formats: Iterable[str]) -> l
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with collector_paused():  # a million rows of short-lived, acyclic strings and lists
-        for name in wanted:
+        for done, name in enumerate(wanted):
+            progress(f"writing {name}", done, len(wanted))
             written.extend(WRITERS[name](model, out_dir))
+        progress("formats written", len(wanted), len(wanted))
     return written

@@ -24,7 +24,7 @@ from importer.adapters import adapter_for
 from importer.exchanges import known_exchange, make_exchange
 from importer.key_facts import fetch_key_facts
 from importer.permissions import enforce, permissions_of
-from importer.sync import AccountResult, Progress, SyncContext, run_adapter
+from importer.sync import AccountResult, SyncContext, run_adapter
 from taxsync.app.lock import workspace_lock
 from taxsync.app.runs import record_imports
 from taxsync.app.workspace import Workspace
@@ -32,6 +32,7 @@ from taxsync.db import Account, RawRecord, SyncState
 from taxsync.db import Transaction as TransactionRow
 from taxsync.errors import ConfigError, TaxsyncError, UsageError
 from taxsync.ledger.store import LEDGER_MARK, refresh_ledgers
+from taxsync.progress import Progress
 from taxsync.types import now_ms
 
 DEFAULT_SINCE = date(2017, 7, 1)  # before the oldest exchange history most users can have

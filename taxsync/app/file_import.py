@@ -29,6 +29,7 @@ from taxsync.errors import UsageError
 from taxsync.ledger.rows import LedgerRows
 from taxsync.ledger.store import LedgerWriter, ledger_ref, mark_derived, rebuild_ledger, stale_ledgers
 from taxsync.perf import collector_paused
+from taxsync.progress import Progress, silent
 from taxsync.types import now_ms
 
 
@@ -41,10 +42,11 @@ class ImportSummary:
     accounts: tuple[str, ...] = ()
 
 
-def import_files(ws: Workspace, paths: Sequence[Path], *, account: str | None = None,
-                 fmt: str = "auto") -> ImportSummary:
+def import_files(ws: Workspace, paths: Sequence[Path], *, account: str | None = None, fmt: str = "auto",
+                 progress: Progress = silent) -> ImportSummary:
     """Import exported files into ``account`` (by default each file into the account named after its exchange,
-    else after the file): all of them or, at the first bad line, nothing at all."""
+    else after the file): all of them or, at the first bad line, nothing at all. ``progress`` hears of each
+    block of records stored."""
     if fmt != "auto" and fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}': choose auto or {', '.join(FORMATS)}")
     if account is not None and not account.strip():
@@ -54,7 +56,7 @@ def import_files(ws: Workspace, paths: Sequence[Path], *, account: str | None = 
     with collector_paused():  # millions of acyclic records: the cyclic collector would only walk them again
         files = [open_file(path, FORMATS, fmt) for path in paths]  # each file's layout, before the database
         with Checker(files) as checked:  # a large file's records are checked by workers while blocks are stored
-            return store_checked(ws, files, checked, account)
+            return store_checked(ws, files, checked, account, progress)
 
 
 def file_formats() -> list[tuple[str, str, tuple[str, ...]]]:
@@ -66,7 +68,8 @@ def file_formats() -> list[tuple[str, str, tuple[str, ...]]]:
 _RAW_COLUMNS = ("id", "account_id", "source", "stream", "origin", "locator", "external_id", "payload", "imported_at")
 
 
-def store_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, account: str | None) -> ImportSummary:
+def store_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, account: str | None,
+                  progress: Progress = silent) -> ImportSummary:
     """Store the files' records as they are checked, and their ledger, in one database transaction: at the first
     bad line it is rolled back and nothing is stored."""
     imported_at = now_ms()
@@ -92,8 +95,11 @@ def store_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, acco
         ledger = LedgerWriter(session)
         prepared: dict[tuple[str, str], LedgerRows] = {}
         added_to = dict.fromkeys(owner, 0)
+        total, done = sum(len(file) for file in files), 0
         for n, rows in checked:
             file, account_id = files[n], owner[n]
+            done += len(rows)
+            progress("records stored", done, total)
             if (keys := stored.get(account_id)) is not None:  # a record two files of the batch share counts once
                 rows = [row for row in rows if row.external_id not in keys]
                 keys.update(row.external_id for row in rows)

@@ -34,6 +34,7 @@ from taxsync.prices.records import PricePoint
 from taxsync.prices.store import load_book
 from taxsync.prices.valuation import valuation
 from taxsync.problems import Problem
+from taxsync.progress import Progress, silent
 from taxsync.tax.engine import LotEntry, Rules, compute
 from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.period import TaxPeriod
@@ -133,25 +134,33 @@ def oracle(ws: Workspace, currency: str) -> Oracle:
     return Oracle(currency, FIAT, book, ecb_rate, attempts)
 
 
+STAGES = ("loading the ledger", "valuing", "computing gains")
+
+
 def analyze(ws: Workspace, settings: Settings, period: TaxPeriod | None = None, *, opening: bool = False,
-            journal: bool = False) -> Analysis:
+            journal: bool = False, progress: Progress = silent) -> Analysis:
     """The whole pipeline over the history up to the end of ``period`` (everything when None). ``opening``
-    adds the holdings at the period's start, ``journal`` every lot the engine took and returned."""
+    adds the holdings at the period's start, ``journal`` every lot the engine took and returned; ``progress``
+    hears of each stage (``STAGES``) as it starts."""
     rules = rules_for(settings, JURISDICTIONS[settings.jurisdiction])
+    progress(STAGES[0], 0, len(STAGES))
     matched = load_matched(ws)
     remaining, transfers = matched.remaining, matched.transfers
     end = period.end_ms if period is not None else None
     if end is not None:  # value what happened up to the period's end only (so its problems are the period's)
         remaining = [tx for tx in remaining if tx.timestamp < end]
         transfers = [t for t in transfers if t.withdrawal.timestamp < end]
+    progress(STAGES[1], 1, len(STAGES))
     valued = valuation(remaining, transfers, rules.currency, FIAT, matched.decisions.costs,
                        oracle(ws, rules.currency), value_gifts=rules.gift_at_market_value)
     events = valued.events if end is None else [event for event in valued.events if event.timestamp < end]
     entries: list[LotEntry] | None = [] if journal else None
     opening_at = period.start_ms if opening and period is not None else None
+    progress(STAGES[2], 2, len(STAGES))
     result = compute(events, rules, entries, opening_at=opening_at)
     link_issues = link_problems(matched.transactions, matched.decisions.links, matched.decisions.unlinks)
     problems = (*matched.problems, *matched.decisions.problems, *link_issues, *valued.problems, *result.problems)
+    progress("figures ready", len(STAGES), len(STAGES))
     return Analysis(replace(result, problems=problems), matched.transactions, transfers, valued.prices,
                     tuple(events), tuple(entries or ()), result.opening)
 

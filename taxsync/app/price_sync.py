@@ -48,10 +48,10 @@ from taxsync.prices.needs import price_needs
 from taxsync.prices.oracle import Oracle
 from taxsync.prices.records import RESOLUTION_MS, PriceNeed, PricePoint
 from taxsync.prices.store import load_book, save_prices
+from taxsync.progress import Progress
 from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS
 from taxsync.types import now_ms
 
-Progress = Callable[[str, int, int], None]  # (what was just done, needs settled so far, needs in all)
 ExchangeFor = Callable[[str], Any]  # account name -> a ccxt client to price its assets with, or None
 
 

@@ -24,6 +24,7 @@ from taxsync.assets import FIAT
 from taxsync.db import Account, RawRecord
 from taxsync.ledger.balances import balance_problems
 from taxsync.ledger.integrity import check_holdings
+from taxsync.progress import Progress, silent
 from taxsync.safety import owner_only, private_dir
 from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.period import TaxPeriod
@@ -72,15 +73,16 @@ def build_report(
     out: Path = Path("reports"),
     summary_only: bool = False,
     audit: bool = False,
+    progress: Progress = silent,
 ) -> list[Path]:
     """Write the report for one tax year in the asked formats; returns the files written. ``summary_only``
     makes the PDF and HTML the summary report (totals of the capital gains detail without its lines), quick at
     any size; the other formats are written in full. ``audit`` adds the lot-matching section to the PDF and
-    HTML."""
+    HTML. ``progress`` hears of each stage and each format written."""
     settings = settings_for(ws, jurisdiction, method, tracking)
     rules = JURISDICTIONS[settings.jurisdiction]
     period = TaxPeriod.tax_year_of(rules, ZoneInfo(settings.timezone), year)
-    analysis = analyze(ws, settings, period, opening=True)
+    analysis = analyze(ws, settings, period, opening=True, progress=progress)
     result = analysis.result
     with Session(ws.engine) as session:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
@@ -105,7 +107,7 @@ def build_report(
     model = build_report_model(result, context, integrity, analysis.prices, opening=analysis.opening)
     with owner_only():  # reports are the owner's only (0600 files, a new folder 0700)
         private_dir(out)
-        return write_report(model, out, formats)
+        return write_report(model, out, formats, progress)
 
 
 def data_sources(session: Session) -> tuple[str, ...]:

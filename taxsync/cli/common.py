@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
-from datetime import date
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -20,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from taxsync.errors import ExitCode, TaxsyncError
+from taxsync.progress import Progress, silent
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -80,3 +84,61 @@ def print_rows(title: str, columns: list[str], rows: list[list[str]], numeric: s
     for row in rows:
         table.add_row(*row)
     out.print(table)
+
+
+class _Lines:
+    """Progress as plain lines on stderr, at most one per task every ``every`` seconds (a cron mail stays
+    readable), and the last one of each task when the work ends."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every, self.lock = every, threading.Lock()
+        self.shown: dict[str, float] = {}
+        self.latest: dict[str, str] = {}
+
+    def __call__(self, task: str, done: int, total: int | None = None) -> None:
+        line = f"{task}: {done:,}" + (f" of {total:,}" if total is not None else "")
+        with self.lock:
+            now = time.monotonic()
+            if now - self.shown.get(task, -self.every) >= self.every:
+                self.shown[task] = now
+                self.latest.pop(task, None)
+                err.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} {line}", highlight=False, markup=False)
+            else:
+                self.latest[task] = line
+
+    def close(self) -> None:
+        for line in self.latest.values():
+            err.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} {line}", highlight=False, markup=False)
+
+
+@contextmanager
+def progress_display(quiet: bool = False) -> Iterator[Progress]:
+    """A ``Progress`` for the application to call while the block runs: a rich progress bar per task on a
+    terminal (stderr, so the command's output stays clean), throttled plain lines on stderr otherwise, and
+    nothing with ``--quiet``."""
+    if quiet:
+        yield silent
+        return
+    if not err.is_terminal:
+        lines = _Lines()
+        try:
+            yield lines
+        finally:
+            lines.close()
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    bars = Bars(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=err)
+    tasks: dict[str, Any] = {}
+    guard = threading.Lock()
+
+    def show(task: str, done: int, total: int | None = None) -> None:
+        with guard:
+            if task not in tasks:
+                tasks[task] = bars.add_task(task, total=total)
+            bars.update(tasks[task], completed=done, total=total)
+
+    with bars:
+        yield show

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import threading
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from taxsync.cli.common import Home, handles_errors, out, parse_day
+from taxsync.cli.common import Home, Quiet, handles_errors, out, parse_day, progress_display
 
 
 @handles_errors
@@ -25,6 +19,7 @@ def import_file_cli(
                                                       "--list-formats.")] = "auto",
     list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and their headers.")
                             ] = False,
+    quiet: Quiet = False,
     home: Home = None,
 ) -> None:
     """Import exported history files into an account. All files are checked first: a bad line stops the
@@ -42,36 +37,11 @@ def import_file_cli(
             for variant in variants:
                 out.print(f"    {variant}", highlight=False, markup=False)
         return
-    summary = import_files(open_workspace(home), paths or [], account=account, fmt=fmt)
+    ws = open_workspace(home)
+    with progress_display(quiet) as progress:
+        summary = import_files(ws, paths or [], account=account, fmt=fmt, progress=progress)
     out.print(f"Imported {summary.files} file(s) into {', '.join(repr(a) for a in summary.accounts)}: "
               f"{summary.rows} records read, {summary.new_records} new; now {summary.transactions} transactions")
-
-
-class _Feedback:
-    """A live progress display on a terminal; otherwise plain log lines, at most one per stream every
-    ``QUIET_SECONDS`` (a cron mail stays readable)."""
-
-    QUIET_SECONDS = 10.0
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        terminal = sys.stdout.isatty()
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=out) if terminal else None
-        self.tasks: dict[tuple[str, str], int] = {}
-        self.logged: dict[tuple[str, str], float] = {}
-
-    def __call__(self, account: str, stream: str, count: int) -> None:
-        key, text = (account, stream), f"{account}: {stream}: {count} records"
-        with self.lock:
-            if self.progress is None:
-                now = time.monotonic()
-                if now - self.logged.get(key, -self.QUIET_SECONDS) >= self.QUIET_SECONDS:
-                    self.logged[key] = now
-                    out.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} {text}", highlight=False)
-                return
-            if key not in self.tasks:
-                self.tasks[key] = self.progress.add_task(text)
-            self.progress.update(self.tasks[key], description=text)
 
 
 @handles_errors
@@ -79,6 +49,7 @@ def import_cli(
     names: Annotated[list[str] | None, typer.Argument(help="Accounts to import (default: all exchange ones).")] = None,
     since: Annotated[str | None, typer.Option(help="Start of history to fetch (YYYY-MM-DD).")] = None,
     full: Annotated[bool, typer.Option(help="Fetch everything again, ignoring what was fetched before.")] = False,
+    quiet: Quiet = False,
     home: Home = None,
 ) -> None:
     """Import the history of exchange accounts over their APIs, incrementally: run it as often as you like
@@ -91,10 +62,9 @@ def import_cli(
     from taxsync.app.workspace import open_workspace
 
     ws = open_workspace(home)
-    feedback = _Feedback()
-    with feedback.progress or contextlib.nullcontext():
+    with progress_display(quiet) as progress:
         results = import_accounts(ws, names or (), since=parse_day(since, "--since", "2021-01-31"), full=full,
-                                  progress=feedback)
+                                  progress=progress)
     for r in results:
         streams = ", ".join(f"{stream} +{n}" for stream, n in sorted(r.new_records.items())) or "nothing new"
         status = "ok" if r.ok else f"FAILED: {r.error}"

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from taxsync.cli.common import AsJson, Home, err, handles_errors, out
+from taxsync.cli.common import AsJson, Home, Quiet, err, handles_errors, out, progress_display
 from taxsync.errors import ExitCode
 from taxsync.types import now_ms, to_datetime
 
@@ -104,32 +101,11 @@ def prices_list_cli(
     out.print(table)
 
 
-class _SyncFeedback:
-    """A progress bar on a terminal; otherwise a plain line at most every ``QUIET_SECONDS`` (cron mail)."""
-
-    QUIET_SECONDS = 10.0
-
-    def __init__(self) -> None:
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 console=out) if sys.stdout.isatty() else None
-        self.task: Any = None
-        self.logged = -self.QUIET_SECONDS
-
-    def __call__(self, label: str, done: int, total: int) -> None:
-        if self.progress is None:
-            if time.monotonic() - self.logged >= self.QUIET_SECONDS:
-                self.logged = time.monotonic()
-                out.print(f"prices: {done} of {total} settled ({label})", highlight=False)
-            return
-        if self.task is None:
-            self.task = self.progress.add_task(label, total=total)
-        self.progress.update(self.task, description=label, completed=done, total=total)
-
-
 @handles_errors
 def prices_sync_cli(
     year: Annotated[str | None, typer.Option("--year", help="Only what the report of this tax year needs (2024, "
                                                             "or 2024-25); default: every year.")] = None,
+    quiet: Quiet = False,
     home: Home = None,
 ) -> None:
     """Fetch the exchange prices your reports will need, ahead of time, into the price cache.
@@ -146,9 +122,8 @@ def prices_sync_cli(
     from taxsync.app.workspace import open_workspace
 
     ws = open_workspace(home)
-    feedback = _SyncFeedback()
-    with feedback.progress or contextlib.nullcontext():
-        summary = price_sync.sync_report_prices(ws, year=year, progress=feedback)
+    with progress_display(quiet) as progress:
+        summary = price_sync.sync_report_prices(ws, year=year, progress=progress)
     shown = 20
     for kind, missing in (("not found", summary.not_found), ("failed", summary.failed)):
         for item in missing[:shown]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from taxsync.cli.common import Home, handles_errors, out
+from taxsync.cli.common import Home, Quiet, handles_errors, out, progress_display
 
 REPORT_FORMATS = ("pdf", "csv", "json", "html", "form8949-boxes", "turbotax", "taxact")  # reports.WRITERS' keys
 EXPORT_FORMATS = ("koinly", "turbotax-universal", "beancount")  # reports.exports.EXPORTERS' keys
@@ -36,6 +36,7 @@ def report_cli(
                                                             "formats in full.")] = False,
     audit: Annotated[bool, typer.Option("--audit", help="Add the lot-matching audit trail (which acquisitions "
                                                         "each disposal used) to the PDF and HTML.")] = False,
+    quiet: Quiet = False,
     home: Home = None,
 ) -> None:
     """Write the tax report of one year.
@@ -45,8 +46,10 @@ def report_cli(
     from taxsync.app.report import build_report
     from taxsync.app.workspace import open_workspace
 
-    paths = build_report(open_workspace(home), year=year, jurisdiction=jurisdiction, method=method,
-                         tracking=tracking, formats=_formats(fmt), out=out_dir, summary_only=summary, audit=audit)
+    ws, formats = open_workspace(home), _formats(fmt)
+    with progress_display(quiet) as progress:
+        paths = build_report(ws, year=year, jurisdiction=jurisdiction, method=method, tracking=tracking,
+                             formats=formats, out=out_dir, summary_only=summary, audit=audit, progress=progress)
     for path in paths:
         out.print(f"wrote {path}")
 

@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from taxsync.app.workspace import Workspace, _database_url, init_workspace, open_workspace, resolve_home
 from taxsync.db import Account, Base, Leg, Transaction
+from taxsync.db.session import HEAD
 from taxsync.errors import ConfigError
 
 
 def test_migrations_build_exactly_the_models(workspace: Workspace) -> None:
     with workspace.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0006"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == HEAD
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(workspace: Workspace) -> None:
@@ -84,3 +85,11 @@ def test_database_urls_relative_to_the_workspace(tmp_path: Path) -> None:
     assert _database_url("sqlite:///taxsync.db", tmp_path) == f"sqlite:///{tmp_path / 'taxsync.db'}"
     assert _database_url("sqlite:////var/db/t.db", tmp_path) == "sqlite:////var/db/t.db"
     assert _database_url("postgresql://u@localhost/tax", tmp_path) == "postgresql://u@localhost/tax"
+
+
+def test_the_head_a_database_is_checked_against_is_the_newest_migration(workspace: Workspace) -> None:
+    from alembic.script import ScriptDirectory
+
+    from taxsync.db.session import HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config(workspace.engine)).get_heads() == [HEAD]

@@ -3,12 +3,14 @@
 The figures come from ``pipeline.analyze`` (with the opening holdings at the period's start); the holdings are
 counted again from the ledger without the engine (``taxsync.ledger.integrity``) and the exchanges' stored
 balances compared with the ledger (``taxsync.ledger.balances``), both offline; ``reports`` renders the model.
+These figures are kept per revision of the data (``taxsync.app.results``): a report asked again, in another
+format or as a summary, only renders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,15 +21,18 @@ from sqlalchemy.orm import Session
 import taxsync
 from reports import ReportContext, build_report_model, write_report
 from taxsync.app.pipeline import analyze, rules_for, settings_for
+from taxsync.app.results import kept, settings_key
 from taxsync.app.workspace import Settings, Workspace
 from taxsync.assets import FIAT
 from taxsync.db import Account, RawRecord
 from taxsync.ledger.balances import balance_problems
-from taxsync.ledger.integrity import check_holdings
+from taxsync.ledger.integrity import IntegrityReport, check_holdings
+from taxsync.prices.records import PricePoint
 from taxsync.progress import Progress, silent
 from taxsync.safety import owner_only, private_dir
 from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.period import TaxPeriod
+from taxsync.tax.records import Holding, TaxResult
 
 
 def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ...]:
@@ -62,6 +67,46 @@ def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ..
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ReportFigures:
+    """What a report of one period is rendered from, kept between runs (``taxsync.app.results``)."""
+
+    result: TaxResult  # with the holdings check's and the balance audit's problems
+    integrity: IntegrityReport
+    prices: list[PricePoint]
+    opening: tuple[Holding, ...]
+    accounts: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+def report_figures(ws: Workspace, settings: Settings, period: TaxPeriod, progress: Progress = silent
+                   ) -> ReportFigures:
+    """The pipeline up to the period's end, with the opening holdings, then the two checks of its result
+    against other evidence: the holdings counted again from the ledger without the engine
+    (``taxsync.ledger.integrity``) and the exchanges' stored balances (``taxsync.ledger.balances``), offline."""
+    rules = JURISDICTIONS[settings.jurisdiction]
+    analysis = analyze(ws, settings, period, opening=True, progress=progress)
+    result = analysis.result
+    with Session(ws.engine) as session:
+        accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
+        sources = data_sources(session)
+        balance_differences = balance_problems(session, analysis.transactions)
+    integrity = check_holdings(
+        analysis.transactions, analysis.transfers, result.holdings, period_end=period.last,
+        zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
+        per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
+    )
+    result = replace(result, problems=(*result.problems, *integrity.problems, *balance_differences))
+    return ReportFigures(result, integrity, analysis.prices, analysis.opening, accounts, sources)
+
+
+def kept_report_figures(ws: Workspace, settings: Settings, period: TaxPeriod, progress: Progress = silent
+                        ) -> ReportFigures:
+    """``report_figures`` as kept for the data's revision (``taxsync.app.results``)."""
+    return kept(ws, ("report", *settings_key(settings), period.label, period.first, period.last),
+                lambda: report_figures(ws, settings, period, progress))
+
+
 def build_report(
     ws: Workspace,
     *,
@@ -82,21 +127,8 @@ def build_report(
     settings = settings_for(ws, jurisdiction, method, tracking)
     rules = JURISDICTIONS[settings.jurisdiction]
     period = TaxPeriod.tax_year_of(rules, ZoneInfo(settings.timezone), year)
-    analysis = analyze(ws, settings, period, opening=True, progress=progress)
-    result = analysis.result
-    with Session(ws.engine) as session:
-        accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
-        sources = data_sources(session)
-        # the exchanges' balances stored at the last import or doctor run against the ledger: no network
-        balance_differences = balance_problems(session, analysis.transactions)
-    # The holdings check counts the units again from the ledger, without the engine (taxsync.ledger.integrity),
-    # with the transfers the analysis matched (the user's links and unlinks included).
-    integrity = check_holdings(
-        analysis.transactions, analysis.transfers, result.holdings, period_end=period.last,
-        zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
-        per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
-    )
-    result = replace(result, problems=(*result.problems, *integrity.problems, *balance_differences))
+    figures = kept_report_figures(ws, settings, period, progress)
+    accounts, sources = figures.accounts, figures.sources
     context = ReportContext(
         workspace=settings.name, jurisdiction=settings.jurisdiction, jurisdiction_name=rules.name,
         tax_year=period.label, period_start=period.first, period_end=period.last, currency=settings.currency,
@@ -104,7 +136,7 @@ def build_report(
         generated_at=datetime.now(UTC), version=taxsync.__version__, notes=methodology(settings, rules),
         sources=sources, detail=not summary_only, audit=audit,
     )
-    model = build_report_model(result, context, integrity, analysis.prices, opening=analysis.opening)
+    model = build_report_model(figures.result, context, figures.integrity, figures.prices, opening=figures.opening)
     with owner_only():  # reports are the owner's only (0600 files, a new folder 0700)
         private_dir(out)
         return write_report(model, out, formats, progress)

@@ -77,13 +77,41 @@ def parse_day(value: str | None, option: str, example: str = "2024-12-31") -> da
         raise typer.BadParameter(f"'{value}' is not a date such as {example}", param_hint=option) from None
 
 
+RICH_ROWS = 2_000  # a longer table is printed as plain aligned text: rich lays out every cell (a minute for 30,000)
+
+
 def print_rows(title: str, columns: list[str], rows: list[list[str]], numeric: set[str]) -> None:
+    if len(rows) > RICH_ROWS:  # on a terminal wrapped to its width; into a file or a pipe one line a row
+        sys.stdout.write(plain_table(title, columns, rows, numeric, out.width if out.is_terminal else None))
+        return
     table = Table(title=title)
     for column in columns:
         table.add_column(column, justify="right" if column in numeric else "left")
     for row in rows:
         table.add_row(*row)
     out.print(table)
+
+
+def plain_table(title: str, columns: list[str], rows: list[list[str]], numeric: set[str],
+                width: int | None) -> str:
+    """The table as aligned text: each column as wide as its longest cell, the widest column wrapped to what
+    a screen ``width`` wide leaves it (not wrapped without a width)."""
+    widths = [max(len(column), *(len(row[i]) for row in rows)) for i, column in enumerate(columns)]
+    widest = max(range(len(columns)), key=lambda i: widths[i])
+    if width is not None:
+        room = width - sum(widths) + widths[widest] - 2 * (len(columns) - 1)
+        widths[widest] = max(20, min(widths[widest], room))
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.rjust(w) if columns[i] in numeric else cell.ljust(w)
+                         for i, (cell, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    lines = [title, line(columns), line(["-" * w for w in widths])]
+    for row in rows:
+        wrapped = _wrap(row[widest], widths[widest])
+        lines.append(line([*row[:widest], wrapped[0], *row[widest + 1:]]))
+        lines.extend(line(["" if i != widest else part for i in range(len(columns))]) for part in wrapped[1:])
+    return "\n".join(lines) + "\n"
 
 
 class _Lines:
@@ -142,3 +170,17 @@ def progress_display(quiet: bool = False) -> Iterator[Progress]:
 
     with bars:
         yield show
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken at spaces (a longer word on a line of its own)."""
+    if len(text) <= width:
+        return [text]
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, line]

@@ -220,3 +220,13 @@ class Run(Base):
     outcome: Mapped[str] = mapped_column(String(20))  # running, ok, partial, failed, interrupted
     exit_code: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class Revision(Base):
+    """One row whose ``n`` goes up with every database transaction that changes what figures are made from
+    (``taxsync.db.session.count_revisions``): kept results are keyed by it (``taxsync.app.results``)."""
+
+    __tablename__ = "revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)

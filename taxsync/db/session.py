@@ -8,20 +8,22 @@ owner only (SQLite gives its WAL and shared-memory files the same mode).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from taxsync.errors import StorageError
 from taxsync.safety import owner_only, private_dir, private_file
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+HEAD = "0007"  # the newest migration: a database there opens without loading Alembic (tests check it is the head)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,14 +36,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+def _at_head(engine: Engine) -> bool:
+    """Whether the database is at ``HEAD`` already, asked with one query."""
+    try:
+        with engine.connect() as connection:
+            return {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))} == {HEAD}
+    except DBAPIError:
+        return False  # no schema yet
+
+
 def migrate(engine: Engine) -> None:
     """Upgrade the database to the newest schema; does nothing when it is already there."""
+    if _at_head(engine):
+        return
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = alembic_config(engine)
     heads = set(ScriptDirectory.from_config(config).get_heads())
     with engine.connect() as connection:
@@ -103,12 +122,36 @@ def _create_private(url: str) -> None:
             private_file(private_dir(path.parent) / path.name)
 
 
+# A statement that changes a table figures are made from (not the log of runs, nor the revision itself).
+_CHANGES = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b(?!\s+(?:OR\s+\w+\s+)?(?:INTO\s+)?(?:FROM\s+)?"
+                      r"(?:runs|revision|alembic_version)\b)", re.IGNORECASE)
+_REVISED = "taxsync_revised"
+
+
+def count_revisions(engine: Engine) -> None:
+    """Make every database transaction that changes data also add one to ``revision.n``, in the same
+    transaction (a rollback takes it back too). Whatever writes, through the ORM or plain SQL, goes through
+    the engine's cursor, so nothing escapes the count."""
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.info[_REVISED] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if not connection.info.get(_REVISED) and _CHANGES.match(statement):
+            connection.info[_REVISED] = True
+            cursor.execute("UPDATE revision SET n = n + 1 WHERE id = 1")
+
+
 def open_database(url: str, *, upgrade: bool = True) -> Engine:
-    """An engine for ``url`` with taxsync's connection settings, migrated to the newest schema."""
+    """An engine for ``url`` with taxsync's connection settings, migrated to the newest schema; every
+    transaction that changes data counts as a new revision (``count_revisions``)."""
     _create_private(url)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if upgrade:
         migrate(engine)
+        count_revisions(engine)
     return engine

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from taxsync import __version__
 from taxsync.db import Account, LedgerProblem, RawRecord, SyncState
@@ -22,8 +23,9 @@ from taxsync.ledger.duplicates import Origin, drop_copies
 from taxsync.ledger.records import Leg, Quote, Transaction, TxKind
 from taxsync.ledger.rows import LedgerRows, ledger_rows
 from taxsync.ledger.sources import NORMALIZERS, SOURCE_EXCHANGES, FieldError
+from taxsync.perf import collector_paused
 from taxsync.problems import Problem, ProblemKind, Severity
-from taxsync.types import Asset, Role, TimestampMs, now_ms
+from taxsync.types import Role, now_ms
 
 Prepared = Mapping[tuple[str, str], LedgerRows]  # (source, external id) -> its ledger rows, made when read
 
@@ -203,33 +205,71 @@ def _settle_ties(transactions: list[Transaction]) -> list[Transaction]:
     return transactions
 
 
+_ROLES = {role.value: role for role in Role}
+_KINDS = {kind.value: kind for kind in TxKind}
+
+
 def load_ledger(session: Session) -> tuple[list[Transaction], list[Problem]]:
     """Every transaction in time order (ties in source order, see ``_settle_ties``), each event once (copies
     from a second source left out, see ``taxsync.ledger.duplicates``), and the problems found while normalizing
-    and matching copies."""
+    and matching copies.
+
+    Read as plain driver rows (two queries fetched at once, no ORM objects) with the cyclic collector paused:
+    200,000 transactions in a few seconds instead of half a minute through ``selectinload``."""
+    with collector_paused():
+        return _load_ledger(session)
+
+
+def _load_ledger(session: Session) -> tuple[list[Transaction], list[Problem]]:
     names: dict[int, str] = {row.id: row.name for row in session.execute(select(Account.id, Account.name))}
-    rows = session.scalars(
-        select(TransactionRow).options(selectinload(TransactionRow.legs))
-        .order_by(TransactionRow.timestamp, TransactionRow.id)
-    )
+    legs_of: dict[int, list[Leg]] = {}
+    assets: dict[str, str] = {}  # one str object per asset name
+    roles = _ROLES
+    connection = session.connection()
+    # Plain driver rows, fetched at once: amounts are exact decimal text (``DecimalText``), read here.
+    # Legs in the order they were stored (no sort): a transaction's legs are stored in their order, which
+    # ``position`` records; a transaction whose legs come otherwise is put in order after.
+    positions: dict[int, list[int]] = {}
+    unordered: set[int] = set()
+    for tx_id, position, asset, amount, role in connection.exec_driver_sql(
+            "SELECT transaction_id, position, asset, amount, role FROM legs ORDER BY id").fetchall():
+        leg = Leg(assets.setdefault(asset, asset), Decimal(amount), roles[role])
+        if (legs := legs_of.get(tx_id)) is None:
+            legs_of[tx_id], positions[tx_id] = [leg], [position]
+        else:
+            if position < positions[tx_id][-1]:
+                unordered.add(tx_id)
+            legs.append(leg)
+            positions[tx_id].append(position)
+    for tx_id in unordered:
+        legs_of[tx_id] = [leg for _, leg in sorted(zip(positions[tx_id], legs_of[tx_id], strict=True),
+                                                   key=lambda pair: pair[0])]
+    rows = connection.exec_driver_sql(
+        "SELECT id, ref, account_id, \"timestamp\", kind, quote_amount, quote_currency, subkind, label, description, "
+        "txhash, exchange_id FROM transactions ORDER BY \"timestamp\", id").fetchall()
     origins = _origins(session)
+    kinds = _KINDS
     transactions: list[Transaction] = []
     sources: list[Origin] = []
-    for row in rows:
+    none = Origin("", True, "")
+    empty: tuple[Leg, ...] = ()
+    for (row_id, ref, account_id, timestamp, kind, quote_amount, quote_currency, subkind, label, description,
+         txhash, exchange_id) in rows:
+        legs = legs_of.get(row_id)
         transactions.append(Transaction(
-            ref=row.ref, account=names[row.account_id], timestamp=TimestampMs(row.timestamp), kind=TxKind(row.kind),
-            legs=tuple(Leg(Asset(leg.asset), leg.amount, Role(leg.role)) for leg in row.legs),
-            quote=Quote(row.quote_amount, Asset(row.quote_currency))
-            if row.quote_amount is not None and row.quote_currency else None,
-            subkind=row.subkind, label=row.label, description=row.description, txhash=row.txhash,
-            exchange_id=row.exchange_id,
+            ref, names[account_id], timestamp, kinds[kind], tuple(legs) if legs else empty,
+            Quote(Decimal(quote_amount), assets.setdefault(quote_currency, quote_currency))
+            if quote_amount is not None and quote_currency else None,
+            subkind, label, description, txhash, exchange_id,
         ))
-        sources.append(origins.get(row.id) or Origin("", True, ""))
+        sources.append(origins.get(row_id) or none)
     transactions, copies = drop_copies(transactions, sources)  # one trade from an API and an export counts once
     _settle_ties(transactions)
+    p = LedgerProblem.__table__.c
     problems = [
-        Problem(ProblemKind(p.kind), Severity(p.severity), p.message, p.source)
-        for p in session.scalars(select(LedgerProblem).order_by(LedgerProblem.id))
+        Problem(ProblemKind(kind), Severity(severity), message, source)
+        for kind, severity, message, source in session.execute(
+            select(p.kind, p.severity, p.message, p.source).order_by(p.id))
     ]
     return transactions, [*problems, *copies]
 

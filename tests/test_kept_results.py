@@ -27,6 +27,7 @@ from taxsync.app.report import kept_report_figures, report_figures
 from taxsync.app.transfers import set_deposit_cost
 from taxsync.app.workspace import Workspace, init_workspace
 from taxsync.db import Transaction
+from taxsync.errors import TaxsyncError
 from taxsync.tax.jurisdictions import JURISDICTIONS
 from taxsync.tax.period import TaxPeriod
 from tests.conftest import write_koinly
@@ -113,8 +114,9 @@ def test_a_change_moves_the_revision_and_a_read_does_not(tmp_path: Path) -> None
     import_files(ws, [path], account="wallet")
     assert results.revision(ws) > start
     before = results.revision(ws)
-    with pytest.raises(Exception, match="already|no file|unknown"):
-        import_files(ws, [], account="wallet")
+    bad = write_koinly(tmp_path / "b.csv", _line("buy", "ETH", 11, 1000, 5000), "not a date,1,BTC,,,,,,,,,")
+    with pytest.raises(TaxsyncError, match=r"b\.csv.* line 3"):
+        import_files(ws, [bad], account="wallet")  # rolled back whole, its revision with it
     assert results.revision(ws) == before
 
 

@@ -43,6 +43,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check taxsync importer reports tests bench
 
 bench: $(STAMP)
+	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/engine_million.py
 	$(BIN)/python bench/prices_lookup.py

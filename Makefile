@@ -44,6 +44,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
+	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/engine_million.py
 	$(BIN)/python bench/prices_lookup.py

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from decimal import Decimal
+from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -112,7 +113,65 @@ def render_document(model: ReportModel, medium: Medium, *, detail: bool | None =
         audit=ctx.audit if audit is None else audit,
         chunk_rows=CHUNK_ROWS,
         problem_groups=group_problems(model.problems),
+        income_totals=income_totals(model),
+        price_series=price_series(model),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeTotal:
+    """The receipts of one asset and kind in the period (the summary report's income table)."""
+
+    asset: str
+    kind: str
+    count: int
+    amount: Decimal
+    value: Decimal  # of the valued receipts, each rounded as its row in the full report
+    unvalued: int
+
+
+def income_totals(model: ReportModel) -> list[IncomeTotal]:
+    """The period's income by asset and kind, in asset order."""
+    sums: dict[tuple[str, str], list[Any]] = {}
+    for row in model.income:
+        key = (row.record.asset, row.record.kind)
+        total = sums.setdefault(key, [0, Decimal(0), Decimal(0), 0])
+        total[0] += 1
+        total[1] += row.record.amount
+        if row.value is None:
+            total[3] += 1
+        else:
+            total[2] += row.value
+    return [IncomeTotal(asset, kind, *total) for (asset, kind), total in sorted(sums.items())]
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSeries:
+    """The prices of one pair, resolution and source used in the period (the summary report's appendix)."""
+
+    base: str
+    quote: str
+    resolution: str
+    source: str
+    count: int
+    first: int  # ms UTC
+    last: int
+    low: Decimal
+    high: Decimal
+
+
+def price_series(model: ReportModel) -> list[PriceSeries]:
+    """The period's prices grouped by pair, resolution and source, in pair order."""
+    groups: dict[tuple[str, str, str, str], list[Any]] = {}
+    for p in model.prices:
+        key = (p.base, p.quote, p.resolution, p.source)
+        if (seen := groups.get(key)) is None:
+            groups[key] = [1, p.timestamp, p.timestamp, p.price, p.price]
+            continue
+        seen[0] += 1
+        seen[1], seen[2] = min(seen[1], p.timestamp), max(seen[2], p.timestamp)
+        seen[3], seen[4] = min(seen[3], p.price), max(seen[4], p.price)
+    return [PriceSeries(*key, *seen) for key, seen in sorted(groups.items())]
 
 
 def gains_parts(model: ReportModel) -> list[tuple[str, FormPart]]:

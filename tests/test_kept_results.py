@@ -1,7 +1,8 @@
 """Results kept between commands always equal a cold recomputation.
 
 Hypothesis plays a user's season: imports of small files into a few accounts, costs given for deposits, an
-account removed, questions asked under several methods; after every step each kept answer (holdings at a
+account removed, figures kept ahead (``prepare``, one pipeline run for the overview and the newest year's
+report), questions asked under several methods; after every step each kept answer (holdings at a
 day, the overview behind `holdings` and `problems`, a year's report figures) must equal the same question
 computed afresh with nothing kept.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from taxsync.app import accounts, results, views
 from taxsync.app.file_import import import_files
 from taxsync.app.pipeline import tax_result
+from taxsync.app.prepare import prepare
 from taxsync.app.report import kept_report_figures, report_figures
 from taxsync.app.transfers import set_deposit_cost
 from taxsync.app.workspace import Workspace, init_workspace
@@ -47,6 +49,7 @@ step = st.one_of(
                                                                                           max_size=6)),
     st.tuples(st.just("cost"), st.integers(0, 10), st.integers(1, 50_000)),
     st.tuples(st.just("remove"), st.sampled_from(["wallet", "exchange", "cold"])),
+    st.tuples(st.just("prepare")),  # what an import, the nightly job and prices sync do when they are done
 )
 question = st.tuples(st.sampled_from(["fifo", "hifo", "lifo"]), st.sampled_from([None, date(2023, 6, 30),
                                                                                date(2024, 12, 31)]),
@@ -66,6 +69,7 @@ def _line(kind: str, asset: str, day: int, amount: int, usd: int) -> str:
 
 
 def _apply(ws: Workspace, folder: Path, action: tuple) -> None:  # type: ignore[type-arg]
+    event(action[0])
     if action[0] == "import":
         path = write_koinly(folder / f"f{next(_files)}.csv", *(_line(*r) for r in action[2]))
         import_files(ws, [path], account=action[1], fmt="koinly")
@@ -75,6 +79,8 @@ def _apply(ws: Workspace, folder: Path, action: tuple) -> None:  # type: ignore[
                                             .order_by(Transaction.id)))
         if deposits:
             set_deposit_cost(ws, deposits[action[1] % len(deposits)], f"{action[2]}.00")
+    elif action[0] == "prepare":
+        prepare(ws)
     else:
         try:
             accounts.remove_account(ws, action[1])
@@ -92,7 +98,7 @@ def _check(ws: Workspace, method: str, at: date | None, year: str) -> None:
     assert kept_report_figures(ws_m, settings_, period) == report_figures(ws_m, settings_, period)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(st.tuples(step, st.lists(question, min_size=1, max_size=2)), min_size=1, max_size=4))
 def test_kept_results_equal_a_cold_recomputation(tmp_path_factory: pytest.TempPathFactory,
                                                  steps: list) -> None:  # type: ignore[type-arg]
@@ -125,7 +131,7 @@ def test_kept_results_are_read_back_not_computed(tmp_path: Path, monkeypatch: py
     import_files(ws, [write_koinly(tmp_path / "a.csv", _line("buy", "BTC", 10, 1000, 5000))], account="wallet")
     first = views.holdings(ws)
     calls = []
-    monkeypatch.setattr(views, "_overview", lambda ws: calls.append(ws) or views.Overview((), ()))
+    monkeypatch.setattr(views, "_overview", lambda ws, progress: calls.append(ws) or views.Overview((), ()))
     assert views.holdings(ws) == first and calls == []
     assert list((ws.home / results.FOLDER).glob("*.pickle"))
     monkeypatch.setenv("TAXSYNC_NO_CACHE", "1")

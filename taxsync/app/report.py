@@ -9,7 +9,7 @@ format or as a summary, only renders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import taxsync
 from reports import ReportContext, build_report_model, write_report
-from taxsync.app.pipeline import analyze, rules_for, settings_for
+from taxsync.app.pipeline import Analysis, analyze, rules_for, settings_for
 from taxsync.app.results import kept, settings_key
 from taxsync.app.workspace import Settings, Workspace
 from taxsync.assets import FIAT
@@ -84,8 +84,12 @@ def report_figures(ws: Workspace, settings: Settings, period: TaxPeriod, progres
     """The pipeline up to the period's end, with the opening holdings, then the two checks of its result
     against other evidence: the holdings counted again from the ledger without the engine
     (``taxsync.ledger.integrity``) and the exchanges' stored balances (``taxsync.ledger.balances``), offline."""
+    return figures_from(ws, settings, period, analyze(ws, settings, period, opening=True, progress=progress))
+
+
+def figures_from(ws: Workspace, settings: Settings, period: TaxPeriod, analysis: Analysis) -> ReportFigures:
+    """The report figures of ``period`` from the pipeline's ``analysis`` up to its end (with its opening)."""
     rules = JURISDICTIONS[settings.jurisdiction]
-    analysis = analyze(ws, settings, period, opening=True, progress=progress)
     result = analysis.result
     with Session(ws.engine) as session:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
@@ -96,15 +100,21 @@ def report_figures(ws: Workspace, settings: Settings, period: TaxPeriod, progres
         zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
         per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
     )
-    result = replace(result, problems=(*result.problems, *integrity.problems, *balance_differences))
+    # The report shows the period's disposals and income only: the earlier ones are not kept with it.
+    result = replace(result, problems=(*result.problems, *integrity.problems, *balance_differences),
+                     disposals=tuple(d for d in result.disposals if period.covers_day(d.disposed)),
+                     income=tuple(i for i in result.income if period.covers_day(i.received)))
     return ReportFigures(result, integrity, analysis.prices, analysis.opening, accounts, sources)
 
 
 def kept_report_figures(ws: Workspace, settings: Settings, period: TaxPeriod, progress: Progress = silent
                         ) -> ReportFigures:
     """``report_figures`` as kept for the data's revision (``taxsync.app.results``)."""
-    return kept(ws, ("report", *settings_key(settings), period.label, period.first, period.last),
-                lambda: report_figures(ws, settings, period, progress))
+    return kept(ws, report_key(settings, period), lambda: report_figures(ws, settings, period, progress))
+
+
+def report_key(settings: Settings, period: TaxPeriod) -> tuple[Hashable, ...]:
+    return ("report", *settings_key(settings), period.label, period.first, period.last)
 
 
 def build_report(

@@ -79,13 +79,25 @@ def kept(ws: Workspace, key: tuple[Hashable, ...], compute: Callable[[], T]) -> 
     if os.environ.get("TAXSYNC_NO_CACHE"):
         return compute()
     before = revision(ws)
-    path = _path(ws, before, key)
-    if (found := _read(path)) is not None:
+    if (found := _read(_path(ws, before, key))) is not None:
         return found[0]  # type: ignore[no-any-return]
     value = compute()
-    if revision(ws) == before:
-        _write(path, (value,))
+    keep(ws, before, {key: value})
     return value
+
+
+def is_kept(ws: Workspace, key: tuple[Hashable, ...]) -> bool:
+    """Whether a result for ``key`` is kept at the current revision."""
+    return not os.environ.get("TAXSYNC_NO_CACHE") and _path(ws, revision(ws), key).is_file()
+
+
+def keep(ws: Workspace, at: int, values: dict[tuple[Hashable, ...], object]) -> None:
+    """Keep each value under its key for revision ``at``, unless the data changed since (then it would
+    describe a state that is gone)."""
+    if os.environ.get("TAXSYNC_NO_CACHE") or revision(ws) != at:
+        return
+    for key, value in values.items():
+        _write(_path(ws, at, key), (value,))
 
 
 def _path(ws: Workspace, at: int, key: tuple[Hashable, ...]) -> Path:

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from taxsync.app.results import kept, settings_key
 from taxsync.app.workspace import Workspace
+from taxsync.progress import Progress, silent
 
 if TYPE_CHECKING:
+    from taxsync.app.pipeline import Analysis
     from taxsync.problems import Problem
     from taxsync.tax.records import Holding
 
@@ -27,17 +29,28 @@ class Overview:
     problems: tuple[Problem, ...]
 
 
-def overview(ws: Workspace) -> Overview:
-    return kept(ws, ("overview", *settings_key(ws.settings)), lambda: _overview(ws))
+def overview(ws: Workspace, progress: Progress = silent) -> Overview:
+    """The whole history's holdings and problems, kept per revision of the data (an import keeps them ahead,
+    ``taxsync.app.prepare``)."""
+    return kept(ws, overview_key(ws), lambda: _overview(ws, progress))
 
 
-def _overview(ws: Workspace) -> Overview:
-    from sqlalchemy.orm import Session  # the pipeline is loaded only when nothing is kept
+def overview_key(ws: Workspace) -> tuple[str, ...]:
+    return ("overview", *settings_key(ws.settings))
 
-    from taxsync.app.pipeline import analyze
+
+def _overview(ws: Workspace, progress: Progress = silent) -> Overview:
+    from taxsync.app.pipeline import analyze  # the pipeline is loaded only when nothing is kept
+
+    return overview_from(ws, analyze(ws, ws.settings, progress=progress))
+
+
+def overview_from(ws: Workspace, analysis: Analysis) -> Overview:
+    """The overview from the pipeline's ``analysis`` of the whole history."""
+    from sqlalchemy.orm import Session
+
     from taxsync.ledger.balances import balance_problems
 
-    analysis = analyze(ws, ws.settings)
     with Session(ws.engine) as session:
         balance_differences = balance_problems(session, analysis.transactions)
     return Overview(analysis.result.holdings, (*analysis.result.problems, *balance_differences))

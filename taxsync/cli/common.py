@@ -184,3 +184,12 @@ def _wrap(text: str, width: int) -> list[str]:
         else:
             line = f"{line} {word}" if line else word
     return [*lines, line]
+
+
+def prepare_figures(ws: Any, quiet: bool) -> None:
+    """After a command that changed the data: compute what `holdings`, `problems` and the newest year's report
+    show, once, so that the commands that follow answer at once (``taxsync.app.prepare``)."""
+    from taxsync.app.prepare import prepare
+
+    with progress_display(quiet) as progress:
+        prepare(ws, progress)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from taxsync.cli.common import Home, Quiet, handles_errors, out, parse_day, progress_display
+from taxsync.cli.common import Home, Quiet, handles_errors, out, parse_day, prepare_figures, progress_display
 
 
 @handles_errors
@@ -42,6 +42,7 @@ def import_file_cli(
         summary = import_files(ws, paths or [], account=account, fmt=fmt, progress=progress)
     out.print(f"Imported {summary.files} file(s) into {', '.join(repr(a) for a in summary.accounts)}: "
               f"{summary.rows} records read, {summary.new_records} new; now {summary.transactions} transactions")
+    prepare_figures(ws, quiet)
 
 
 @handles_errors
@@ -75,5 +76,7 @@ def import_cli(
     failed = [r.account for r in results if not r.ok]
     summary = f"import: {len(results) - len(failed)} of {len(results)} accounts ok"
     out.print(summary + (f"; failed: {', '.join(failed)}" if failed else ""), highlight=False)
+    if any(r.ok for r in results):
+        prepare_figures(ws, quiet)
     if code := import_exit_code(results):
         raise typer.Exit(code)

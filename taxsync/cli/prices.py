@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from taxsync.cli.common import AsJson, Home, Quiet, err, handles_errors, out, progress_display
+from taxsync.cli.common import AsJson, Home, Quiet, err, handles_errors, out, prepare_figures, progress_display
 from taxsync.errors import ExitCode
 from taxsync.types import now_ms, to_datetime
 
@@ -124,6 +124,8 @@ def prices_sync_cli(
     ws = open_workspace(home)
     with progress_display(quiet) as progress:
         summary = price_sync.sync_report_prices(ws, year=year, progress=progress)
+    if summary.stored:
+        prepare_figures(ws, quiet)
     shown = 20
     for kind, missing in (("not found", summary.not_found), ("failed", summary.failed)):
         for item in missing[:shown]:

@@ -169,6 +169,7 @@ def _run_locked(ws: Workspace, logger: logging.Logger, result: NightlyResult, *,
         if prices:
             _prices(ws, logger, result)
         _balances(ws, logger, result)
+        _prepare(ws, logger)
         if keep_backups > 0:
             _backup(ws, logger, result, keep_backups)
         result.exit_code = _exit_code(result)
@@ -232,6 +233,23 @@ def _balances(ws: Workspace, logger: logging.Logger, result: NightlyResult) -> N
             result.balance_differences += 1
             _log(logger, logging.WARNING, "balance_difference", d.describe(), account=d.account, asset=d.asset,
                  exchange=str(d.exchange), ledger=str(d.ledger))
+
+
+def _prepare(ws: Workspace, logger: logging.Logger) -> None:
+    """Compute and keep what `holdings`, `problems` and the newest year's report show, so that the morning's
+    commands answer at once; a failure here is logged and leaves the night's work standing (the next command
+    computes afresh)."""
+    from taxsync.app.prepare import prepare
+
+    started = time.monotonic()
+    try:
+        prepare(ws)
+    except Exception as error:  # the figures are only kept ahead: the import and prices are done
+        _log(logger, logging.WARNING, "prepare", f"figures not kept ahead: {type(error).__name__}: {error}",
+             error=str(error))
+        return
+    _log(logger, logging.INFO, "prepare", f"holdings, problems and the newest year's report figures kept "
+         f"({time.monotonic() - started:.1f} s)", seconds=round(time.monotonic() - started, 1))
 
 
 def _backup(ws: Workspace, logger: logging.Logger, result: NightlyResult, keep: int) -> None:

@@ -116,9 +116,12 @@ def _log(folder: Path, label: str, suffix: str) -> Path:
     return folder / (re.sub(r"\W+", "-", label).strip("-") + suffix)
 
 
-def run(label: str, args: list[str], folder: Path, *, python: bool = False) -> Run:
-    """Run ``python -m taxsync ARGS`` (or ``python ARGS``) in ``folder``, output into files there."""
+def run(label: str, args: list[str], folder: Path, *, python: bool = False, fresh: bool = False) -> Run:
+    """Run ``python -m taxsync ARGS`` (or ``python ARGS``) in ``folder``, output into files there; ``fresh``:
+    with nothing kept between commands (``TAXSYNC_NO_CACHE=1``), to show what computing costs."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    if fresh:
+        env["TAXSYNC_NO_CACHE"] = "1"
     command = [sys.executable, *(args if python else ["-m", "taxsync", *args])]
     with _log(folder, label, ".out").open("wb") as out, _log(folder, label, ".err").open("wb") as err:
         began = time.perf_counter()
@@ -161,7 +164,7 @@ def _target(result: Run, rows: int, bare: Run, imported: Run | None) -> None:
 def _print_row(r: Run) -> None:
     verdict = "-" if r.passed is None else "pass" if r.passed else "FAIL"
     verdict = verdict if r.exit_code == 0 else f"exit {r.exit_code}"
-    print(f"{r.command:<24} {r.seconds:8.2f} {r.cpu_seconds:8.2f} {r.peak_mb:8.0f}  {r.target or '-':<36} {verdict}",
+    print(f"{r.command:<36} {r.seconds:8.2f} {r.cpu_seconds:8.2f} {r.peak_mb:8.0f}  {r.target or '-':<36} {verdict}",
           flush=True)
 
 
@@ -183,12 +186,24 @@ def bench_size(rows: int, folder: Path, singles: list[str], bare: Run, *, show: 
              ("report --summary pdf", [*report, "pdf", "--summary"]),
              ("report csv,json", [*report, "csv,json"]),
              *((f"report {fmt}", [*report, fmt]) for fmt in singles)]
+    # The same commands with nothing kept (TAXSYNC_NO_CACHE=1): an import that stores only, and each command
+    # computing the pipeline itself, as every command did before results were kept.
+    fresh_home = str(folder / "fresh")
+    fresh_report = ["report", "--year", "2024", "--out", out, "--home", fresh_home, "--format"]
+    fresh = [("init (nothing kept)", ["init", "--home", fresh_home, "--jurisdiction", "us", "--currency", "USD"]),
+             ("import-file (nothing kept)", ["import-file", str(history), "--account", "ledger", "--home", fresh_home]),
+             ("holdings (nothing kept)", ["holdings", "--home", fresh_home]),
+             ("report --summary pdf (nothing kept)", [*fresh_report, "pdf", "--summary"]),
+             ("report csv,json (nothing kept)", [*fresh_report, "csv,json"])]
     if show:
         print(f"\n{rows:,} rows ({notes['file_mb']} MB file, written in {notes['generate_seconds']} s)")
-        print(f"{'command':<24} {'seconds':>8} {'CPU s':>8} {'peak MB':>8}  {'target':<36} result", flush=True)
+        print(f"{'command':<36} {'seconds':>8} {'CPU s':>8} {'peak MB':>8}  {'target':<36} result", flush=True)
     results: list[Run] = []
-    for label, args in steps:
-        result = best_of(5 if label == "--version" else 1, label, args, folder)
+    for label, args in [*steps, *fresh]:
+        if label in dict(fresh):
+            result = run(label, args, folder, fresh=True)
+        else:
+            result = best_of(5 if label == "--version" else 1, label, args, folder)
         _target(result, rows, bare, next((r for r in results if r.command == "import-file"), None))
         results.append(result)
         if show:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from taxsync.app.pipeline import analyze
 from taxsync.app.report import figures_from, report_key
-from taxsync.app.results import is_kept, keep, revision
+from taxsync.app.results import is_kept, keep, keeping, revision
 from taxsync.app.views import overview, overview_from, overview_key
 from taxsync.app.workspace import Workspace
 from taxsync.db import Transaction
@@ -39,7 +39,10 @@ def newest_tax_year(ws: Workspace) -> TaxPeriod | None:
 
 
 def prepare(ws: Workspace, progress: Progress = silent) -> None:
-    """Compute and keep the overview and the newest tax year's report figures, unless they are kept."""
+    """Compute and keep the overview and the newest tax year's report figures, unless they are kept (or
+    nothing is kept, ``TAXSYNC_NO_CACHE``)."""
+    if not keeping():
+        return
     period = newest_tax_year(ws)
     if period is None:
         overview(ws, progress)

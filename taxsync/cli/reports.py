@@ -59,8 +59,12 @@ def export_cli(
     fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(EXPORT_FORMATS)}.")],
     year: Annotated[str | None, typer.Option("--year", help="Only this tax year (2024, or 2024-25); beancount "
                                                             "keeps the history before it for its lots.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Only from this local day (YYYY-MM-DD), with --to; "
+                                                             "instead of --year.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Only up to this local day (YYYY-MM-DD), included.")
+                   ] = None,
     out_file: Annotated[Path | None, typer.Option("--out", dir_okay=False, help="File to write (default "
-                                                  "taxsync-export-FORMAT[-YEAR] in the current folder); Koinly "
+                                                  "taxsync-export-FORMAT[-PERIOD] in the current folder); Koinly "
                                                   "writes one file per account, named FILE-ACCOUNT.csv.")] = None,
     method: Annotated[str | None, typer.Option(help="Override the workspace's cost-basis method (beancount needs "
                                                     "fifo, lifo or hifo).")] = None,
@@ -76,5 +80,6 @@ def export_cli(
     from taxsync.app.export import export_ledger
     from taxsync.app.workspace import open_workspace
 
-    for path in export_ledger(open_workspace(home), fmt=fmt, year=year, out=out_file, method=method):
+    for path in export_ledger(open_workspace(home), fmt=fmt, year=year, start=start, end=end, out=out_file,
+                              method=method):
         out.print(f"wrote {path}")

@@ -31,6 +31,11 @@ class TaxPeriod:
     tax_year: int | None = None  # the year a whole tax year ends in; None for any other range
 
     @property
+    def slug(self) -> str:
+        """The label as a part of a file name: ``2024``, ``2024-25``, ``2024-03-01_2024-06-30``, ``to_2024-12-31``."""
+        return self.label.replace(" to ", "_").replace("to ", "to_")
+
+    @property
     def start_ms(self) -> TimestampMs | None:
         """The first millisecond of the period (None: the history's beginning)."""
         return day_start(self.first, self.zone) if self.first is not None else None

@@ -18,7 +18,7 @@ from taxsync.errors import UsageError
 from taxsync.ledger.store import load_ledger
 from tests.conftest import SAMPLE
 
-EXPORTS = Path(__file__).parent.parent / "fixtures" / "exports"
+EXPORTS = Path(__file__).parents[2] / "fixtures" / "exports"
 
 
 def fill(ws: Workspace) -> None:
@@ -163,6 +163,20 @@ def test_export_cli(cli: Callable[..., object], workspace: Workspace, tmp_path: 
                  "--home", workspace.home)
     assert "wrote" in result.output and (tmp_path / "t.beancount").exists()
     cli("export", "--format", "gnucash", "--home", workspace.home, code=2)
+
+
+def test_export_of_a_range_of_days(cli: Callable[..., object], workspace: Workspace, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    fill(workspace)
+    monkeypatch.chdir(tmp_path)
+    cli("export", "--format", "turbotax-universal", "--from", "2024-03-01", "--to", "2024-06-30", "--home",
+        workspace.home)
+    rows = (tmp_path / "taxsync-export-turbotax-universal-2024-03-01_2024-06-30.csv").read_text().splitlines()[1:]
+    assert rows and all("2024-03-01" <= row[:10] <= "2024-06-30" for row in rows)  # Date is the first column
+    whole = service.export_ledger(workspace, fmt="turbotax-universal", out=tmp_path / "all.csv")
+    assert len(rows) < len(whole[0].read_text().splitlines()) - 1
+    cli("export", "--format", "koinly", "--from", "2024-03-01", "--home", workspace.home, code=2)
+    cli("export", "--format", "koinly", "--year", "2024", "--to", "2024-06-30", "--home", workspace.home, code=2)
 
 
 def test_beancount_in_another_currency_with_fiat_at_its_value(tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ def test_beancount_export_of_any_history_loads_with_taxsyncs_gains(history: list
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(row, min_size=1, max_size=14))
 def test_koinly_export_of_any_history_reimports_into_the_same_ledger(history: list[tuple]) -> None:
-    from tests.export.test_export import ledger
+    from tests.reports.exports.test_export import ledger
 
     folder = Path(tempfile.mkdtemp(prefix="taxsync-koinly-"))
     try:

@@ -1,6 +1,6 @@
 """The commands a user runs, timed as the user runs them: each one a fresh process, wall seconds and peak memory.
 
-    python bench/commands.py [--rows 20000,200000] [--formats pdf,html,csv,json] [--singles-up-to 20000]
+    python bench/commands.py [--rows 20000,200000,1000000] [--formats pdf,html,csv,json] [--singles-up-to 20000]
                              [--keep DIR] [--json]
 
 For each size, writes a synthetic Koinly universal file of that many rows (buys, sells, crypto-to-crypto swaps,
@@ -226,7 +226,7 @@ def bench_size(rows: int, folder: Path, singles: list[str], bare: Run, *, show: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", default="20000,200000", help="comma-separated sizes (rows of the file)")
+    parser.add_argument("--rows", default="20000,200000,1000000", help="comma-separated sizes (rows of the file)")
     parser.add_argument("--formats", default="pdf,html,csv,json", help="report formats each run alone")
     parser.add_argument("--singles-up-to", type=int, default=20_000, help="run each format alone up to this size")
     parser.add_argument("--keep", type=Path, help="keep each workspace in a new folder under DIR")

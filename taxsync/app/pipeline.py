@@ -27,6 +27,7 @@ from taxsync.errors import BusyError
 from taxsync.ledger.records import Transaction, Transfer
 from taxsync.ledger.store import load_ledger, refresh_ledgers, stale_ledgers
 from taxsync.ledger.transfers import link_problems, match_transfers
+from taxsync.perf import collector_paused
 from taxsync.prices.attempts import load_attempts
 from taxsync.prices.fx import ecb_rate
 from taxsync.prices.oracle import Oracle
@@ -142,6 +143,12 @@ def analyze(ws: Workspace, settings: Settings, period: TaxPeriod | None = None, 
     """The whole pipeline over the history up to the end of ``period`` (everything when None). ``opening``
     adds the holdings at the period's start, ``journal`` every lot the engine took and returned; ``progress``
     hears of each stage (``STAGES``) as it starts."""
+    with collector_paused():  # a million acyclic records: the cyclic collector would only walk them again
+        return _analyze(ws, settings, period, opening=opening, journal=journal, progress=progress)
+
+
+def _analyze(ws: Workspace, settings: Settings, period: TaxPeriod | None, *, opening: bool, journal: bool,
+             progress: Progress) -> Analysis:
     rules = rules_for(settings, JURISDICTIONS[settings.jurisdiction])
     progress(STAGES[0], 0, len(STAGES))
     matched = load_matched(ws)

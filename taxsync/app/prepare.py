@@ -33,9 +33,7 @@ def newest_tax_year(ws: Workspace) -> TaxPeriod | None:
     if newest is None:
         return None
     jurisdiction, zone = JURISDICTIONS[ws.settings.jurisdiction], ZoneInfo(ws.settings.timezone)
-    day = local_date(TimestampMs(newest), zone)
-    year = day.year if jurisdiction.calendar_year or (day.month, day.day) < jurisdiction.year_start else day.year + 1
-    return TaxPeriod.tax_year_of(jurisdiction, zone, str(year))
+    return TaxPeriod.tax_year_containing(jurisdiction, zone, local_date(TimestampMs(newest), zone))
 
 
 def prepare(ws: Workspace, progress: Progress = silent) -> None:

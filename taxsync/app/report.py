@@ -27,6 +27,7 @@ from taxsync.assets import FIAT
 from taxsync.db import Account, RawRecord
 from taxsync.ledger.balances import balance_problems
 from taxsync.ledger.integrity import IntegrityReport, check_holdings
+from taxsync.perf import collector_paused
 from taxsync.prices.records import PricePoint
 from taxsync.progress import Progress, silent
 from taxsync.safety import owner_only, private_dir
@@ -95,11 +96,12 @@ def figures_from(ws: Workspace, settings: Settings, period: TaxPeriod, analysis:
         accounts = tuple(session.scalars(select(Account.name).order_by(Account.name)))
         sources = data_sources(session)
         balance_differences = balance_problems(session, analysis.transactions)
-    integrity = check_holdings(
-        analysis.transactions, analysis.transfers, result.holdings, period_end=period.last,
-        zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
-        per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
-    )
+    with collector_paused():
+        integrity = check_holdings(
+            analysis.transactions, analysis.transfers, result.holdings, period_end=period.last,
+            zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
+            per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
+        )
     # The report shows the period's disposals and income only: the earlier ones are not kept with it.
     result = replace(result, problems=(*result.problems, *integrity.problems, *balance_differences),
                      disposals=tuple(d for d in result.disposals if period.covers_day(d.disposed)),

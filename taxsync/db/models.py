@@ -39,7 +39,8 @@ class RawRecord(Base):
     """
 
     __tablename__ = "raw_records"
-    __table_args__ = (UniqueConstraint("account_id", "stream", "external_id", name="uq_raw_natural_key"),)
+    __table_args__ = (UniqueConstraint("account_id", "stream", "external_id", name="uq_raw_natural_key"),
+                      Index("ix_raw_records_source", "account_id", "stream", "origin"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

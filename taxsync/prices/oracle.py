@@ -19,7 +19,7 @@ For speed, ``prepare`` looks up all the moments of an asset in one vectorized ca
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -67,14 +67,16 @@ class Oracle:
         self.attempts = attempts or {}  # what the last prices sync found where it could not price
         self.currency = currency
         self.fiat = fiat
-        self.book = book
+        empty = isinstance(book, Sized) and not len(book)  # an empty cache: every lookup would miss
+        self.book = None if empty else book
         self.fx = fx if fx is not None else ecb_rate
         self.misses: set[tuple[str, int]] = set()  # (asset, moment) that nothing at hand could value
         self._found: dict[tuple[str, str], dict[int, PricePoint | None]] = {}  # by pair, then moment
         self._rates: dict[tuple[str, str, date], PricePoint | None] = {}
 
     def prepare(self, moments: Iterable[tuple[str, int]]) -> None:
-        """Look up every (asset, moment) that valuation will ask about, one vectorized call per pair."""
+        """Look up every (asset, moment) that valuation will ask about, one vectorized call per pair (nothing to
+        look up without a price cache)."""
         if self.book is None:
             return
         by_asset: dict[str, set[int]] = defaultdict(set)

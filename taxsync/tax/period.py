@@ -67,6 +67,14 @@ class TaxPeriod:
         return cls(jurisdiction.year_label(end_year), first, last, zone, end_year)
 
     @classmethod
+    def tax_year_containing(cls, jurisdiction: Jurisdiction, zone: ZoneInfo, day: date) -> TaxPeriod:
+        """The tax year that the local ``day`` falls in (UK: 5 April 2024 is in 2023-24, 6 April in 2024-25)."""
+        after_start = (day.month, day.day) >= jurisdiction.year_start
+        end_year = day.year + 1 if after_start and not jurisdiction.calendar_year else day.year
+        first, last = jurisdiction.period(end_year)
+        return cls(jurisdiction.year_label(end_year), first, last, zone, end_year)
+
+    @classmethod
     def through(cls, last: date, zone: ZoneInfo) -> TaxPeriod:
         """Everything up to the end of the local day ``last``."""
         return cls(f"to {last.isoformat()}", None, last, zone)

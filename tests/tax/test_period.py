@@ -51,3 +51,13 @@ def test_a_period_that_cannot_be_read_names_the_option(options: dict[str, str], 
 
 def test_no_option_is_the_whole_history() -> None:
     assert TaxPeriod.parse(JURISDICTIONS["us"], NEW_YORK) is None
+
+
+@pytest.mark.parametrize(("code", "day", "label"), [
+    ("uk", date(2024, 4, 5), "2023-24"), ("uk", date(2024, 4, 6), "2024-25"), ("us", date(2024, 12, 31), "2024"),
+    ("au", date(2024, 6, 30), "2023-24"), ("au", date(2024, 7, 1), "2024-25"), ("de", date(2024, 1, 1), "2024"),
+])
+def test_the_tax_year_a_day_falls_in(code: str, day: date, label: str) -> None:
+    period = TaxPeriod.tax_year_containing(JURISDICTIONS[code], LONDON, day)
+    assert period.label == label and period.covers_day(day)
+    assert period == TaxPeriod.tax_year_of(JURISDICTIONS[code], LONDON, label)

@@ -61,3 +61,22 @@ def test_the_command_lists_name_every_writer_and_exporter() -> None:
 
     assert set(REPORT_FORMATS) == set(WRITERS)
     assert set(EXPORT_FORMATS) == set(EXPORTERS)
+
+
+def test_a_report_is_written_without_loading_ccxt(tmp_path: Path) -> None:
+    probe = f"""
+import sys
+from pathlib import Path
+from taxsync.app.file_import import import_files
+from taxsync.app.report import build_report
+from taxsync.app.views import holdings, problems
+from taxsync.app.workspace import init_workspace
+from taxsync.resources import data_dir
+ws = init_workspace(Path({str(tmp_path / "ws")!r}), jurisdiction="us")
+import_files(ws, [data_dir() / "sample" / "coinbase.csv"], account="coinbase")
+holdings(ws), problems(ws)
+build_report(ws, year="2024", formats=("json", "csv"), out=Path({str(tmp_path / "out")!r}))
+print("LOADED", sorted(m for m in ("ccxt", "importer.adapters", "importer.sync") if m in sys.modules))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "LOADED []" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]

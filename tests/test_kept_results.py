@@ -136,3 +136,14 @@ def test_kept_results_are_read_back_not_computed(tmp_path: Path, monkeypatch: py
     assert list((ws.home / results.FOLDER).glob("*.pickle"))
     monkeypatch.setenv("TAXSYNC_NO_CACHE", "1")
     assert views.holdings(ws) == () and len(calls) == 1
+
+
+def test_what_an_older_revision_kept_is_dropped(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws", jurisdiction="us")
+    import_files(ws, [write_koinly(tmp_path / "a.csv", _line("buy", "BTC", 10, 1000, 5000))], account="wallet")
+    views.holdings(ws)
+    first = {p.name for p in (ws.home / results.FOLDER).glob("*.pickle")}
+    import_files(ws, [write_koinly(tmp_path / "b.csv", _line("buy", "ETH", 11, 1000, 5000))], account="wallet")
+    views.holdings(ws)
+    now = {p.name for p in (ws.home / results.FOLDER).glob("*.pickle")}
+    assert first and now and not first & now  # only the current revision's results stay

@@ -13,7 +13,8 @@ computing it again: after an import, holdings, problems and each report compute 
 - **The question**: the caller's key (settings, period, what is asked).
 
 Kept results live in the workspace's ``cache/`` folder (owner-only), each written whole (a temporary file
-renamed into place); the newest ``KEEP`` stay. A file that cannot be read is computed again. Setting
+renamed into place); what an older revision kept is dropped when the current one keeps something, and at most
+the ``KEEP`` most recently used stay. A file that cannot be read is computed again. Setting
 ``TAXSYNC_NO_CACHE=1`` computes everything afresh (and keeps nothing).
 """
 
@@ -108,7 +109,7 @@ def keep(ws: Workspace, at: int, values: dict[tuple[Hashable, ...], object]) -> 
 
 def _path(ws: Workspace, at: int, key: tuple[Hashable, ...]) -> Path:
     digest = hashlib.sha256(repr((at, code_fingerprint(), key)).encode()).hexdigest()[:40]
-    return ws.home / FOLDER / f"{digest}.pickle"
+    return ws.home / FOLDER / f"r{at}-{digest}.pickle"
 
 
 def _read(path: Path) -> tuple[object, ...] | None:
@@ -131,13 +132,22 @@ def _write(path: Path, value: tuple[object, ...]) -> None:
             with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=".tmp-", delete=False) as file:
                 pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(file.name, path)
-        _prune(folder)
+        _prune(folder, at=int(path.name[1:].split("-", 1)[0]))
     except OSError:
         return
 
 
-def _prune(folder: Path) -> None:
-    files = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+def _prune(folder: Path, *, at: int) -> None:
+    """Drop what an older revision kept (the data only moves on: it is never read again), then all but the
+    ``KEEP`` most recently used."""
+    files = []
+    for path in folder.glob("*.pickle"):
+        revision_text = path.name[1:].split("-", 1)[0]
+        if not path.name.startswith("r") or not revision_text.isdigit() or int(revision_text) < at:
+            path.unlink(missing_ok=True)
+        else:
+            files.append(path)
+    files.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
     for stale in files[KEEP:]:
         stale.unlink(missing_ok=True)
 

@@ -147,3 +147,14 @@ def test_what_an_older_revision_kept_is_dropped(tmp_path: Path) -> None:
     views.holdings(ws)
     now = {p.name for p in (ws.home / results.FOLDER).glob("*.pickle")}
     assert first and now and not first & now  # only the current revision's results stay
+
+
+def test_report_files_in_the_reports_folder_are_not_code() -> None:
+    """`make demo` writes its report into the checkout's reports/ folder: that must not look like new code."""
+    before = results.code_fingerprint.__wrapped__()
+    written = Path(results.__file__).resolve().parents[2] / "reports" / "taxsync-fingerprint-test.csv"
+    try:
+        written.write_text("Date,Amount\n")
+        assert results.code_fingerprint.__wrapped__() == before
+    finally:
+        written.unlink(missing_ok=True)

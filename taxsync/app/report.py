@@ -140,13 +140,12 @@ def build_report(
     rules = JURISDICTIONS[settings.jurisdiction]
     period = TaxPeriod.tax_year_of(rules, ZoneInfo(settings.timezone), year)
     figures = kept_report_figures(ws, settings, period, progress)
-    accounts, sources = figures.accounts, figures.sources
     context = ReportContext(
         workspace=settings.name, jurisdiction=settings.jurisdiction, jurisdiction_name=rules.name,
         tax_year=period.label, period_start=period.first, period_end=period.last, currency=settings.currency,
-        method=settings.method, tracking=settings.tracking, timezone=settings.timezone, accounts=accounts,
+        method=settings.method, tracking=settings.tracking, timezone=settings.timezone, accounts=figures.accounts,
         generated_at=datetime.now(UTC), version=taxsync.__version__, notes=methodology(settings, rules),
-        sources=sources, detail=not summary_only, audit=audit,
+        sources=figures.sources, detail=not summary_only, audit=audit,
     )
     model = build_report_model(figures.result, context, figures.integrity, figures.prices, opening=figures.opening)
     with owner_only():  # reports are the owner's only (0600 files, a new folder 0700)

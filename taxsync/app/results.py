@@ -59,12 +59,14 @@ def revision(ws: Workspace) -> int:
 
 @cache
 def code_fingerprint() -> str:
-    """The code and data that figures are computed with: every module's path, size and modification time."""
+    """The code and data that figures are computed with: the path, size and modification time of every module
+    of taxsync's packages and every bundled data file (only modules: ``make demo`` writes its report files into
+    the ``reports`` package folder of a checkout, and those must not count as code)."""
     digest = hashlib.sha256()
-    roots = [Path(__file__).resolve().parents[2] / package for package in _PACKAGES]
-    for root in [*roots, data_dir()]:
+    roots = [(Path(__file__).resolve().parents[2] / package, (".py",)) for package in _PACKAGES]
+    for root, suffixes in [*roots, (data_dir(), (".csv", ".json", ".toml", ".txt", ".zip"))]:
         for path in sorted(root.rglob("*")) if root.is_dir() else ():
-            if path.suffix in (".py", ".csv", ".json", ".toml", ".txt", ".zip") and "simulator" not in path.parts:
+            if path.suffix in suffixes and "simulator" not in path.parts:
                 stat = path.stat()
                 digest.update(f"{path.relative_to(root.parent)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     for name in _VALUING:

@@ -1,7 +1,8 @@
 """``taxsync holdings`` and ``taxsync problems``: what is held and what is wrong, from the pipeline.
 
 Both read one ``Overview`` of the whole history, computed once per revision of the data and kept
-(``taxsync.app.results``): after an import the first of them computes it, the other reads it.
+(``taxsync.app.results``): an import computes it ahead (``taxsync.app.prepare``); after any other change the
+first of them computes it and the other reads it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def holdings(ws: Workspace, *, at: date | None = None) -> tuple[Holding, ...]:
     """What is held at the end of the local day ``at`` (or after everything), with its remaining cost."""
     if at is None:
         return overview(ws).holdings
+
     def compute() -> tuple[Holding, ...]:
         from taxsync.app.pipeline import tax_result
 

@@ -27,7 +27,7 @@ from taxsync.db import Account, RawRecord
 from taxsync.db import Transaction as TransactionRow
 from taxsync.errors import UsageError
 from taxsync.ledger.rows import LedgerRows
-from taxsync.ledger.store import LedgerWriter, ledger_ref, mark_derived, rebuild_ledger, stale_ledgers
+from taxsync.ledger.store import LedgerWriter, derive_ledgers, ledger_ref, mark_derived, stale_ledgers
 from taxsync.perf import collector_paused
 from taxsync.progress import Progress, silent
 from taxsync.types import now_ms
@@ -108,7 +108,7 @@ def store_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, acco
             added = store_raw_rows(session, *_raw_values(rows, first, account_id, file.format.name, origins[n],
                                                          imported_at))
             added_to[account_id] += added
-            if account_id not in fresh:  # its ledger is rebuilt below, from these rows and the records it had
+            if account_id not in fresh:  # its ledger gains these rows below (or is derived anew, see there)
                 prepared.update(((file.format.name, row.external_id), row.ledger) for row in rows)
                 continue
             if added != len(rows) or first is None:
@@ -117,14 +117,12 @@ def store_checked(ws: Workspace, files: list[OpenedFile], checked: Checker, acco
             ledger.add(account_id, ((i, ref + str(line), made) for i, (line, _, _, made) in enumerate(rows, first)))
         ledger.flush()
         # An account that gained no record keeps its ledger if this release derived it (as after an API sync
-        # that found nothing new); the others are derived again, from the rows made here and the stored ones.
-        stale = set(stale_ledgers(session, [target.id for target in targets.values() if target.id not in fresh]))
-        rebuilt = [target.id for target in targets.values() if target.id in stale]
-        kept = [target.id for target in targets.values() if target.id not in fresh and target.id not in stale]
-        transactions = ledger.written + (rebuild_ledger(session, rebuilt, prepared) if rebuilt else 0)
-        if kept:
-            transactions += session.scalar(select(func.count()).where(TransactionRow.account_id.in_(kept))) or 0
-        mark_derived(session, [target.id for target in targets.values() if target.id not in kept])
+        # that found nothing new); the others gain the rows made here (derived anew after an upgrade).
+        stale = stale_ledgers(session, [target.id for target in targets.values() if target.id not in fresh])
+        derive_ledgers(session, stale, prepared)
+        mark_derived(session, [*fresh, *stale])
+        ids = [target.id for target in targets.values()]
+        transactions = session.scalar(select(func.count()).where(TransactionRow.account_id.in_(ids))) or 0
     return ImportSummary(len(files), sum(len(file) for file in files), sum(added_to.values()), transactions,
                          tuple(targets))
 

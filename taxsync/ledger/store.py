@@ -3,7 +3,11 @@
 Rebuilding is the whole contract: an account's transactions are deleted and derived again from its raw
 records in one database transaction, so a better parser fixes old data without any download. Each account's
 ledger is marked with the newest raw record and the release it was derived from (``mark_derived``); a ledger
-whose mark no longer fits, after new records or an upgrade, is rebuilt before it is read (``refresh_ledgers``).
+whose mark no longer fits, after new records or an upgrade, is brought up to date before it is read
+(``refresh_ledgers``). Raw records are only ever added (an import never changes a stored one) and the
+normalizers read each record on its own, so a ledger this release derived only gains the rows of the records
+stored after its mark (``derive_ledgers``): a nightly import of a few rows into a big account normalizes those
+rows, not the whole account again. After an upgrade the whole account is derived again.
 """
 
 from __future__ import annotations
@@ -42,13 +46,14 @@ def _normalize(source: str, payload: str, account: str, ref: str) -> LedgerRows:
         return None, (), ((ProblemKind.UNSUPPORTED.value, Severity.ERROR.value, f"column '{error.column}': {error}"),)
 
 
-def _records(session: Session, account: Account, prepared: Prepared | None) -> Iterator[tuple[int, str, LedgerRows]]:
-    """Each raw record of the account in order, with its ref and its ledger rows: normalized, or taken from
-    ``prepared`` (the normalizers are pure, and the account and ref they were given only name where the record
-    is, which the rows leave out)."""
+def _records(session: Session, account: Account, prepared: Prepared | None,
+             after: int = 0) -> Iterator[tuple[int, str, LedgerRows]]:
+    """Each raw record of the account in order (those stored after the record ``after`` only), with its ref and
+    its ledger rows: normalized, or taken from ``prepared`` (the normalizers are pure, and the account and ref
+    they were given only name where the record is, which the rows leave out)."""
     columns = (RawRecord.id, RawRecord.source, RawRecord.stream, RawRecord.origin, RawRecord.locator,
                RawRecord.external_id)
-    where = RawRecord.account_id == account.id
+    where = (RawRecord.account_id == account.id) & (RawRecord.id > after)
     if prepared is None:
         for raw_id, source, stream, origin, locator, _, payload in session.execute(
                 select(*columns, RawRecord.payload).where(where).order_by(RawRecord.id)):
@@ -123,21 +128,34 @@ class LedgerWriter:
         self.transactions, self.legs, self.problems = [], [], []
 
 
-def rebuild_ledger(session: Session, account_ids: Iterable[int], prepared: Prepared | None = None) -> int:
-    """Derive the transactions of the given accounts anew; returns how many there are now. ``prepared`` holds
-    the ledger rows of records already normalized (a file's records, checked before they were stored), so none
-    is normalized twice."""
-    count = 0
+def rebuild_ledger(session: Session, account_ids: Iterable[int], prepared: Prepared | None = None) -> None:
+    """Derive the transactions of the given accounts anew. ``prepared`` holds the ledger rows of records already
+    normalized (a file's records, checked before they were stored), so none is normalized twice."""
     for account_id in account_ids:
-        account = session.get_one(Account, account_id)
+        _derive(session, account_id, prepared, after=None)
+
+
+def _derive(session: Session, account_id: int, prepared: Prepared | None, after: int | None) -> None:
+    """Add the ledger rows of the account's records stored after the record ``after``; when None, its ledger is
+    deleted first and derived from every record."""
+    account = session.get_one(Account, account_id)
+    if after is None:
         session.execute(delete(TransactionRow).where(TransactionRow.account_id == account_id))
         session.execute(delete(LedgerProblem).where(LedgerProblem.account_id == account_id))
-        writer = LedgerWriter(session)
-        writer.add(account_id, _records(session, account, prepared))
-        writer.flush()
-        count += writer.written
+    writer = LedgerWriter(session)
+    writer.add(account_id, _records(session, account, prepared, after or 0))
+    writer.flush()
     session.flush()
-    return count
+
+
+def derive_ledgers(session: Session, account_ids: Iterable[int], prepared: Prepared | None = None) -> None:
+    """Bring the given accounts' ledgers up to their raw records: one this release derived gains the rows of the
+    records stored since (raw records are only added, and each is read on its own); any other is derived
+    whole (``rebuild_ledger``). The caller marks them derived."""
+    ids = list(account_ids)
+    marks = _marks(session)
+    for account_id in ids:
+        _derive(session, account_id, prepared, after=_derived_through(marks.get(account_id)))
 
 
 LEDGER_VERSION = __version__  # the release whose normalizers derived a stored ledger
@@ -149,6 +167,18 @@ def _mark(newest: int) -> str:
     return f"{newest}@{LEDGER_VERSION}"
 
 
+def _derived_through(mark: str | None) -> int | None:
+    """The newest raw record a ledger was derived from, if this release derived it (else None: derive anew)."""
+    newest, _, release = (mark or "").partition("@")
+    return int(newest) if release == LEDGER_VERSION and newest.isdigit() else None
+
+
+def _marks(session: Session) -> dict[int, str]:
+    """Each account's ledger mark (``_mark``), if it has one."""
+    return dict(session.execute(select(SyncState.account_id, SyncState.cursor)  # type: ignore[arg-type]
+                                .where(SyncState.stream == LEDGER_MARK, SyncState.symbol == "")).all())
+
+
 def _newest(session: Session, account_id: int) -> int | None:
     return session.scalar(select(func.max(RawRecord.id)).where(RawRecord.account_id == account_id))
 
@@ -158,8 +188,7 @@ def stale_ledgers(session: Session, account_ids: Iterable[int] | None = None) ->
     by this release: records arrived since, or another taxsync derived it, whose normalizers may have read
     them otherwise. An account with no records has nothing to derive."""
     ids = list(session.scalars(select(Account.id).order_by(Account.id))) if account_ids is None else account_ids
-    marks = dict(session.execute(select(SyncState.account_id, SyncState.cursor)
-                                 .where(SyncState.stream == LEDGER_MARK, SyncState.symbol == "")).all())
+    marks = _marks(session)
     return [account_id for account_id in ids
             if (newest := _newest(session, account_id)) is not None and marks.get(account_id) != _mark(newest)]
 
@@ -178,10 +207,11 @@ def mark_derived(session: Session, account_ids: Iterable[int]) -> None:
 
 
 def refresh_ledgers(session: Session, account_ids: Iterable[int] | None = None) -> list[int]:
-    """Rebuild the stale ledgers (``stale_ledgers``) and mark them derived; returns the accounts rebuilt."""
+    """Bring the stale ledgers (``stale_ledgers``) up to date (``derive_ledgers``) and mark them derived; returns
+    the accounts brought up to date."""
     stale = stale_ledgers(session, account_ids)
     if stale:
-        rebuild_ledger(session, stale)
+        derive_ledgers(session, stale)
         mark_derived(session, stale)
     return stale
 

@@ -105,3 +105,28 @@ def test_importing_a_file_again_keeps_a_current_ledger(imported: Workspace, read
     assert (more.new_records, more.transactions, descriptions(imported)) == (1, 3, ["BUY", "SELL", "BUY"])
     with Session(imported.engine) as session:
         assert store.stale_ledgers(session) == []
+
+
+def test_new_records_add_their_rows_and_leave_the_stored_ones(imported: Workspace, reads_otherwise: None,
+                                                              tmp_path: Path) -> None:
+    """A ledger this release derived gains the rows of the records stored since, and the stored rows are not
+    read again (the normalizer that now reads otherwise shows which rows were derived when)."""
+    later = write_koinly(tmp_path / "k2.csv", ROWS[0].replace("01-02", "01-03"))
+    assert service.import_files(imported, [later], account="k").transactions == 3
+    assert (descriptions(imported), marks(imported)) == (["Buy", "Sell", "BUY"], [f"3@{store.LEDGER_VERSION}"])
+
+
+def test_a_ledger_grown_import_by_import_equals_one_derived_whole(workspace: Workspace, tmp_path: Path) -> None:
+    """Files imported one by one into an account (rows of the same moment, a row two files share) read back
+    exactly as the same account derived again from all its records at once."""
+    files = [write_koinly(tmp_path / "a.csv", *ROWS),
+             write_koinly(tmp_path / "b.csv", ROWS[1], ROWS[0].replace("01-02", "01-05"),
+                          ROWS[1].replace("0.001,BTC,60", "0.0005,BTC,31")),
+             write_koinly(tmp_path / "c.csv", ROWS[0].replace("01-02", "02-01"))]
+    for path in files:
+        service.import_files(workspace, [path], account="k")
+    with Session(workspace.engine) as session:
+        grown = store.load_ledger(session)
+        store.rebuild_ledger(session, [session.scalar(select(TransactionRow.account_id).limit(1))])
+        assert store.load_ledger(session) == grown
+    assert len(grown[0]) == 5

@@ -8,7 +8,9 @@ deposits, withdrawals and staking rewards across 20 assets from 2021 to 2024, ev
 USD, so nothing needs a price from the network; sells and swaps never take more than the running balance), then
 runs in a fresh workspace, each as ``python -m taxsync ...``: --version, init, import-file, holdings, problems,
 report --summary as PDF, report as CSV and JSON, and, for sizes up to --singles-up-to, the full report in each of
---formats alone. For each: wall seconds, CPU seconds and peak memory (wait4's rusage; CPU counts worker
+--formats alone; then a night's import of 100 more rows in the newest days into the same account (its ledger
+gains those rows and the pipeline resumes at the newest tax year's start), holdings and the summary PDF after
+it. For each: wall seconds, CPU seconds and peak memory (wait4's rusage; CPU counts worker
 processes, so it tells work from waiting on a busy machine; peak memory is the largest process's, not a sum).
 The interpreter's bare start (``import sqlite3, decimal``) and --version are best of 5. Targets: holdings and
 problems each at most 0.2 x import-file; on up to 200,000 rows the summary PDF in at most 5 s and CSV and JSON
@@ -42,6 +44,7 @@ PRICES = {  # starting USD price in cents
     "NEAR": 130, "ALGO": 40, "FIL": 2_000, "AAVE": 9_000,
 }
 ASSETS = list(PRICES)
+NIGHTLY = 100  # rows of the small import after the big one
 SECONDS_AT_200K = {"report --summary pdf": 5.0, "report csv,json": 10.0}  # targets on up to 200,000 rows
 
 
@@ -175,6 +178,10 @@ def bench_size(rows: int, folder: Path, singles: list[str], bare: Run, *, show: 
     history, home, out = folder / "history.csv", str(folder / "home"), str(folder / "out")
     began = time.perf_counter()
     koinly_history(history, rows)
+    nightly = folder / "nightly.csv"  # a night's rows: the last 100 of a longer history, in the newest days
+    koinly_history(nightly, rows + NIGHTLY)
+    lines = nightly.read_text(encoding="utf-8").splitlines(keepends=True)
+    nightly.write_text(lines[0] + "".join(lines[-NIGHTLY:]), encoding="utf-8")
     notes: dict[str, object] = {"rows": rows, "file_mb": round(history.stat().st_size / 2**20, 1),
                                 "generate_seconds": round(time.perf_counter() - began, 1)}
     report = ["report", "--year", "2024", "--out", out, "--home", home, "--format"]
@@ -185,7 +192,10 @@ def bench_size(rows: int, folder: Path, singles: list[str], bare: Run, *, show: 
              ("problems", ["problems", "--home", home]),
              ("report --summary pdf", [*report, "pdf", "--summary"]),
              ("report csv,json", [*report, "csv,json"]),
-             *((f"report {fmt}", [*report, fmt]) for fmt in singles)]
+             *((f"report {fmt}", [*report, fmt]) for fmt in singles),
+             (f"import-file {NIGHTLY} more rows", ["import-file", str(nightly), "--account", "ledger", "--home", home]),
+             ("holdings (after them)", ["holdings", "--home", home]),
+             ("report --summary pdf (after them)", [*report, "pdf", "--summary"])]
     # The same commands with nothing kept (TAXSYNC_NO_CACHE=1): an import that stores only, and each command
     # computing the pipeline itself, as every command did before results were kept.
     fresh_home = str(folder / "fresh")
@@ -215,12 +225,15 @@ def bench_size(rows: int, folder: Path, singles: list[str], bare: Run, *, show: 
     notes["version/bare"] = round(results[0].seconds / bare.seconds, 1)
     notes["holdings/import"] = round(results[3].seconds / imported, 2)
     notes["problems/import"] = round(results[4].seconds / imported, 2)
+    small = next(r for r in results if r.command.startswith(f"import-file {NIGHTLY}"))
+    notes["small import/import"] = round(small.seconds / imported, 2)
     if found := re.search(r"(\d+) problem", _log(folder, "problems", ".out").read_text()):
         notes["problems"] = int(found.group(1))
     notes["import"] = _log(folder, "import-file", ".out").read_text().strip()
     if show:
         print("".join(f"  {key}: {notes[key]}\n" for key in
-                      ("version/bare", "holdings/import", "problems/import", "problems", "import") if key in notes))
+                      ("version/bare", "holdings/import", "problems/import", "small import/import", "problems",
+                       "import") if key in notes))
     return results, notes, True
 
 

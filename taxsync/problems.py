@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from taxsync.types import pickled_by_fields
+
 
 class Severity(StrEnum):
     INFO = "info"
@@ -30,6 +32,7 @@ class ProblemKind(StrEnum):
     BALANCE_DIFFERENCE = "balance_difference"  # an exchange holds other amounts than the ledger adds up to
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Problem:
     kind: ProblemKind

@@ -6,11 +6,13 @@ Every stage speaks in these: an amount is a signed ``Decimal`` (positive in, neg
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import NewType
+from operator import attrgetter
+from typing import Any, NewType, TypeVar
 from zoneinfo import ZoneInfo
 
 Asset = NewType("Asset", str)
@@ -69,3 +71,20 @@ def decimal_text(value: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+_Record = TypeVar("_Record", bound=type)
+
+
+def pickled_by_fields(cls: _Record) -> _Record:
+    """Pickle a frozen slots dataclass as its constructor's arguments. Python 3.11's generated ``__getstate__``
+    looks the fields up again for every object: kept results of 100,000 records took half a second more."""
+    names = tuple(field.name for field in dataclasses.fields(cls))
+    values = attrgetter(*names)
+    one = len(names) == 1
+
+    def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:
+        return cls, (values(self),) if one else values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+    return cls

@@ -13,6 +13,7 @@ price sync (which stops after matching, to see what valuation will need) and the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -20,11 +21,24 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from taxsync.app.lock import workspace_lock
+from taxsync.app.results import keeping
+from taxsync.app.resume import (
+    Cut,
+    Cuts,
+    Segment,
+    context,
+    read_cuts,
+    segments,
+    straddling,
+    usable,
+    write_cuts,
+    year_starts,
+)
 from taxsync.app.transfers import Decisions, load_decisions
 from taxsync.app.workspace import Settings, Workspace, with_overrides
 from taxsync.assets import FIAT
 from taxsync.errors import BusyError
-from taxsync.ledger.records import Transaction, Transfer
+from taxsync.ledger.records import GivenCost, Transaction, Transfer
 from taxsync.ledger.store import load_ledger, refresh_ledgers, stale_ledgers
 from taxsync.ledger.transfers import link_problems, match_transfers
 from taxsync.perf import collector_paused
@@ -33,14 +47,14 @@ from taxsync.prices.fx import ecb_rate
 from taxsync.prices.oracle import Oracle
 from taxsync.prices.records import PricePoint
 from taxsync.prices.store import load_book
-from taxsync.prices.valuation import valuation
+from taxsync.prices.valuation import Valuation, price_order, valuation
 from taxsync.problems import Problem
 from taxsync.progress import Progress, silent
-from taxsync.tax.engine import LotEntry, Rules, compute
+from taxsync.tax.engine import Checkpoint, LotEntry, Rules, compute, resumable
 from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.period import TaxPeriod
 from taxsync.tax.records import Event, Holding, TaxResult
-from taxsync.types import Asset, day_start
+from taxsync.types import Asset, TimestampMs, day_start
 
 
 def rules_for(settings: Settings, jurisdiction: Jurisdiction) -> Rules:
@@ -100,6 +114,7 @@ class Analysis:
     events: tuple[Event, ...] = ()
     journal: tuple[LotEntry, ...] = ()  # every lot taken and returned (when asked for)
     opening: tuple[Holding, ...] = ()  # holdings at the period's start (when asked for)
+    since: TimestampMs | None = None  # resumed here: disposals, income and events before it are left out
 
 
 def load_matched(ws: Workspace) -> Matched:
@@ -136,19 +151,24 @@ def oracle(ws: Workspace, currency: str) -> Oracle:
 
 
 STAGES = ("loading the ledger", "valuing", "computing gains")
+ANYWHERE = TimestampMs(2**62)  # resume_before for a caller that reads only holdings and problems
 
 
 def analyze(ws: Workspace, settings: Settings, period: TaxPeriod | None = None, *, opening: bool = False,
-            journal: bool = False, progress: Progress = silent) -> Analysis:
+            journal: bool = False, progress: Progress = silent, resume_before: TimestampMs | None = None
+            ) -> Analysis:
     """The whole pipeline over the history up to the end of ``period`` (everything when None). ``opening``
     adds the holdings at the period's start, ``journal`` every lot the engine took and returned; ``progress``
-    hears of each stage (``STAGES``) as it starts."""
+    hears of each stage (``STAGES``) as it starts. ``resume_before``: the caller reads no disposal, income or
+    event before this moment, so the pipeline may resume from a tax year's start at or before it where nothing
+    before changed (``taxsync.app.resume``); what came before that start is then left out of those."""
     with collector_paused():  # a million acyclic records: the cyclic collector would only walk them again
-        return _analyze(ws, settings, period, opening=opening, journal=journal, progress=progress)
+        return _analyze(ws, settings, period, opening=opening, journal=journal, progress=progress,
+                        resume_before=resume_before)
 
 
 def _analyze(ws: Workspace, settings: Settings, period: TaxPeriod | None, *, opening: bool, journal: bool,
-             progress: Progress) -> Analysis:
+             progress: Progress, resume_before: TimestampMs | None) -> Analysis:
     rules = rules_for(settings, JURISDICTIONS[settings.jurisdiction])
     progress(STAGES[0], 0, len(STAGES))
     matched = load_matched(ws)
@@ -157,19 +177,109 @@ def _analyze(ws: Workspace, settings: Settings, period: TaxPeriod | None, *, ope
     if end is not None:  # value what happened up to the period's end only (so its problems are the period's)
         remaining = [tx for tx in remaining if tx.timestamp < end]
         transfers = [t for t in transfers if t.withdrawal.timestamp < end]
-    progress(STAGES[1], 1, len(STAGES))
-    valued = valuation(remaining, transfers, rules.currency, FIAT, matched.decisions.costs,
-                       oracle(ws, rules.currency), value_gifts=rules.gift_at_market_value)
-    events = valued.events if end is None else [event for event in valued.events if event.timestamp < end]
     entries: list[LotEntry] | None = [] if journal else None
     opening_at = period.start_ms if opening and period is not None else None
+    if resume_before is not None and opening_at is not None:
+        resume_before = min(resume_before, opening_at)
+    run = _Run(ws, settings, rules, matched.decisions.costs, progress,
+               resume_before if entries is None and resumable(rules) else None)
+    events, valued_problems, prices = run.value(remaining, transfers, end)
     progress(STAGES[2], 2, len(STAGES))
-    result = compute(events, rules, entries, opening_at=opening_at)
+    result = run.compute(events, entries, opening_at)
     link_issues = link_problems(matched.transactions, matched.decisions.links, matched.decisions.unlinks)
-    problems = (*matched.problems, *matched.decisions.problems, *link_issues, *valued.problems, *result.problems)
+    problems = (*matched.problems, *matched.decisions.problems, *link_issues, *valued_problems, *result.problems)
     progress("figures ready", len(STAGES), len(STAGES))
-    return Analysis(replace(result, problems=problems), matched.transactions, transfers, valued.prices,
-                    tuple(events), tuple(entries or ()), result.opening)
+    return Analysis(replace(result, problems=problems), matched.transactions, transfers, prices,
+                    tuple(events), tuple(entries or ()), result.opening, run.since)
+
+
+class _Run:
+    """Valuing and booking the history one tax year at a time, resumed from a kept cut where allowed
+    (``resume_before`` not None) and one fits (``taxsync.app.resume``), keeping new cuts after."""
+
+    def __init__(self, ws: Workspace, settings: Settings, rules: Rules, costs: Mapping[str, GivenCost],
+                 progress: Progress, resume_before: TimestampMs | None):
+        self.ws, self.settings, self.rules, self.costs, self.progress = ws, settings, rules, costs, progress
+        self.resume_before = resume_before
+        self.keeping = resume_before is not None and keeping()
+        self.cut: Cut | None = None
+        self.parts: list[Segment] = []
+        self.made: list[tuple[tuple[Problem, ...], frozenset[PricePoint]]] = []
+        self.context = self.kept = None
+
+    @property
+    def since(self) -> TimestampMs | None:
+        return self.cut.at if self.cut is not None else None
+
+    def value(self, remaining: list[Transaction], transfers: list[Transfer], end: TimestampMs | None
+              ) -> tuple[list[Event], list[Problem], list[PricePoint]]:
+        """The events to book (from the cut on, when resuming), the valuation problems and the prices used."""
+        times = [tx.timestamp for tx in remaining[:1]] + [t.withdrawal.timestamp for t in transfers]
+        last = max([tx.timestamp for tx in remaining[-1:]] + [t.withdrawal.timestamp for t in transfers], default=0)
+        starts = year_starts(self.settings, min(times), end if end is not None else last + 1) if times else []
+        self.parts = segments(remaining, transfers, starts)
+        if self.keeping:
+            with Session(self.ws.engine) as session:
+                self.context = context(session, self.costs)
+            self.kept = read_cuts(self.ws, self.settings)
+            assert self.resume_before is not None
+            self.cut = usable(self.kept, self.context, self.parts, self.resume_before)
+        market = oracle(self.ws, self.rules.currency)
+        events: list[Event] = []
+        problems: list[Problem] = list(self.cut.problems) if self.cut else []
+        used: set[PricePoint] = set(self.cut.prices) if self.cut else set()
+        first = 0 if self.cut is None else starts.index(self.cut.at) + 1
+        if self.cut is not None:  # moves of earlier years whose receiving fee comes after the cut
+            for moves in straddling(self.parts[:first], self.cut.at):
+                events += [event for event in self._valuation([], moves, market).events
+                           if event.timestamp >= self.cut.at]
+        self.progress(STAGES[1], 1, len(STAGES))
+        for part in self.parts[first:]:
+            valued = self._valuation(part.transactions, part.transfers, market)
+            events += valued.events
+            problems += valued.problems
+            used.update(valued.prices)
+            self.made.append((tuple(valued.problems), frozenset(valued.prices)))
+        if end is not None:
+            events = [event for event in events if event.timestamp < end]
+        return events, problems, sorted(used, key=price_order)
+
+    def _valuation(self, transactions: list[Transaction], transfers: list[Transfer], market: Oracle) -> Valuation:
+        return valuation(transactions, transfers, self.rules.currency, FIAT, self.costs, market,
+                         value_gifts=self.rules.gift_at_market_value)
+
+    def compute(self, events: list[Event], entries: list[LotEntry] | None, opening_at: TimestampMs | None
+                ) -> TaxResult:
+        """The engine over ``events`` (resumed at the cut, if any); new cuts are kept after."""
+        if not self.keeping:
+            return compute(events, self.rules, entries, opening_at=opening_at)
+        checkpoints: list[Checkpoint] = []
+        first = 0 if self.cut is None else [p.start for p in self.parts].index(self.cut.at)
+        starts = [part.start for part in self.parts[first + 1:] if part.start is not None]
+        result = compute(events, self.rules, opening_at=opening_at, checkpoints=checkpoints, cuts=starts,
+                         resume=self.cut.engine if self.cut else None)
+        self._keep(checkpoints, first)
+        return result
+
+    def _keep(self, checkpoints: list[Checkpoint], first: int) -> None:
+        """Keep the cuts still valid (up to the one resumed from) and those this run made."""
+        if not checkpoints:
+            return
+        assert self.context is not None
+        old = [cut for cut in (self.kept.cuts if self.kept and self.kept.context == self.context else ())
+               if self.cut is not None and cut.at <= self.cut.at and usable(self.kept, self.context, self.parts,
+                                                                            cut.at) is not None]
+        problems = list(self.cut.problems) if self.cut else []
+        prices = set(self.cut.prices) if self.cut else set()
+        made = {checkpoint.at: checkpoint for checkpoint in checkpoints}
+        new = []
+        for index, (part, (found, used)) in enumerate(zip(self.parts[first:], self.made, strict=True), first):
+            if index > first and part.start in made:
+                new.append(Cut(part.start, self.parts[index - 1].digest, made[part.start], tuple(problems),
+                               frozenset(prices)))
+            problems += found
+            prices |= used
+        write_cuts(self.ws, self.settings, Cuts(self.context, (*old, *new)))
 
 
 def tax_result(ws: Workspace, settings: Settings, through: date | None = None) -> TaxResult:

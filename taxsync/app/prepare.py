@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from taxsync.app.pipeline import analyze
+from taxsync.app.pipeline import ANYWHERE, analyze
 from taxsync.app.report import figures_from, report_key
 from taxsync.app.results import is_kept, keep, keeping, revision
 from taxsync.app.views import overview, overview_from, overview_key
@@ -49,5 +49,5 @@ def prepare(ws: Workspace, progress: Progress = silent) -> None:
     if all(is_kept(ws, key) for key in keys):
         return
     at = revision(ws)
-    analysis = analyze(ws, ws.settings, period, opening=True, progress=progress)
+    analysis = analyze(ws, ws.settings, period, opening=True, progress=progress, resume_before=ANYWHERE)
     keep(ws, at, {keys[0]: overview_from(ws, analysis), keys[1]: figures_from(ws, ws.settings, period, analysis)})

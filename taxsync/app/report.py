@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import taxsync
 from reports import ReportContext, build_report_model, write_report
-from taxsync.app.pipeline import Analysis, analyze, rules_for, settings_for
+from taxsync.app.pipeline import ANYWHERE, Analysis, analyze, rules_for, settings_for
 from taxsync.app.results import kept, settings_key
 from taxsync.app.workspace import Settings, Workspace
 from taxsync.assets import FIAT
@@ -85,7 +85,8 @@ def report_figures(ws: Workspace, settings: Settings, period: TaxPeriod, progres
     """The pipeline up to the period's end, with the opening holdings, then the two checks of its result
     against other evidence: the holdings counted again from the ledger without the engine
     (``taxsync.ledger.integrity``) and the exchanges' stored balances (``taxsync.ledger.balances``), offline."""
-    return figures_from(ws, settings, period, analyze(ws, settings, period, opening=True, progress=progress))
+    analysis = analyze(ws, settings, period, opening=True, progress=progress, resume_before=ANYWHERE)
+    return figures_from(ws, settings, period, analysis)
 
 
 def figures_from(ws: Workspace, settings: Settings, period: TaxPeriod, analysis: Analysis) -> ReportFigures:

@@ -115,18 +115,27 @@ def _path(ws: Workspace, at: int, key: tuple[Hashable, ...]) -> Path:
 
 
 def _read(path: Path) -> tuple[object, ...] | None:
+    found = read_kept(path)
+    return found if isinstance(found, tuple) and len(found) == 1 else None
+
+
+def read_kept(path: Path) -> object | None:
+    """What ``write_kept`` wrote at ``path`` (None when it is missing or cannot be read)."""
     try:
         with path.open("rb") as file, collector_paused():  # many acyclic records: nothing for it to find
             found = pickle.load(file)  # our own file, in the owner-only workspace folder
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
-        return None
-    if not isinstance(found, tuple) or len(found) != 1:
         return None
     os.utime(path)  # recently used: pruned last
     return found
 
 
 def _write(path: Path, value: tuple[object, ...]) -> None:
+    if write_kept(path, value):
+        _prune(path.parent, at=int(path.name[1:].split("-", 1)[0]))
+
+
+def write_kept(path: Path, value: object) -> bool:
     """Write ``value`` whole or not at all; a full disk or a read-only folder only means nothing is kept."""
     try:
         with owner_only():
@@ -134,9 +143,9 @@ def _write(path: Path, value: tuple[object, ...]) -> None:
             with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=".tmp-", delete=False) as file:
                 pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(file.name, path)
-        _prune(folder, at=int(path.name[1:].split("-", 1)[0]))
     except OSError:
-        return
+        return False
+    return True
 
 
 def _prune(folder: Path, *, at: int) -> None:
@@ -155,6 +164,6 @@ def _prune(folder: Path, *, at: int) -> None:
 
 
 def forget(ws: Workspace) -> None:
-    """Drop every kept result of the workspace (they would not be read again anyway)."""
-    for path in (ws.home / FOLDER).glob("*.pickle"):
+    """Drop every kept result of the workspace, and the checkpoints (``taxsync.app.resume``)."""
+    for path in (ws.home / FOLDER).rglob("*.pickle"):
         path.unlink(missing_ok=True)

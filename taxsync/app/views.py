@@ -41,9 +41,9 @@ def overview_key(ws: Workspace) -> tuple[str, ...]:
 
 
 def _overview(ws: Workspace, progress: Progress = silent) -> Overview:
-    from taxsync.app.pipeline import analyze  # the pipeline is loaded only when nothing is kept
+    from taxsync.app.pipeline import ANYWHERE, analyze  # the pipeline is loaded only when nothing is kept
 
-    return overview_from(ws, analyze(ws, ws.settings, progress=progress))
+    return overview_from(ws, analyze(ws, ws.settings, progress=progress, resume_before=ANYWHERE))
 
 
 def overview_from(ws: Workspace, analysis: Analysis) -> Overview:

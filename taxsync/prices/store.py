@@ -8,6 +8,7 @@ again changes nothing. Prices are exact decimals stored as text; the book keeps 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -99,6 +100,20 @@ def load_book(session: Session, pairs: Iterable[tuple[str, str]] | None = None) 
     key_columns = [np.repeat(np.array([group[i] for group in groups], dtype=object), sizes) for i in range(4)]
     return PriceBook.from_columns(key_columns[0], key_columns[1], np.concatenate(stamps), key_columns[2], prices,
                                   key_columns[3], order=np.concatenate(ids))
+
+
+def book_digest(session: Session) -> str:
+    """A digest of every stored price (what ``load_book`` reads), in one grouped query: equal digests, equal
+    books."""
+    table = Price.__table__.c
+    dialect = session.get_bind().dialect.name
+    keys = (table.base, table.quote, table.resolution, table.source)
+    statement = select(*keys, *(_concat(dialect, column, table.id) for column in (
+        table.id, table.timestamp, type_coerce(table.price, String)))).group_by(*keys).order_by(*keys)
+    digest = hashlib.blake2b(digest_size=20)
+    for row in session.execute(statement):
+        digest.update("\x1f".join(row).encode() + b"\x1e")
+    return digest.hexdigest()
 
 
 # -- what is cached: `taxsync prices list` -------------------------------------------------------------------

@@ -294,8 +294,12 @@ def _valuation(transactions: list[Transaction], transfers: list[Transfer], curre
         if missing:
             problems.append(_missing_problem(transfer.withdrawal, missing, currency, oracle))
     events.sort(key=lambda event: event.timestamp)  # stable: same-moment events keep the ledger's order
-    prices = sorted(used, key=lambda p: (p.base, p.quote, p.timestamp, p.resolution, p.source))
-    return Valuation(events, problems, prices)
+    return Valuation(events, problems, sorted(used, key=price_order))
+
+
+def price_order(point: PricePoint) -> tuple[str, str, int, str, str]:
+    """The order of the prices a valuation used: by pair, then time."""
+    return point.base, point.quote, point.timestamp, point.resolution, point.source
 
 
 def value_ledger(

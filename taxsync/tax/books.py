@@ -4,6 +4,7 @@ events into them)."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -84,7 +85,7 @@ class Books:
         self.problems: list[Problem] = []
         self.superficial: SuperficialLosses | None = None
         self.denied: dict[str, Decimal] = {}  # superficial losses waiting for units to join (s.53(1)(f))
-        self.flagged: set[int] = set()  # averaging pools whose unknown-cost units were already reported
+        self.flagged: set[tuple[str, str]] = set()  # averaging pools whose unknown-cost units were reported
 
     def term_of(self, acquired: date) -> Term:
         """The holding term of units acquired on ``acquired`` and disposed of today (remembered for the day)."""
@@ -179,7 +180,8 @@ class Books:
         if self.deferred is not None:
             self.deferred.dispose(asset, self.today, amount, proceeds, event.ref, event.timestamp, event.account)
             return
-        pool = self.pools.get((asset, account if self.per_wallet else "all")) or self.pool(asset, account)
+        key = (asset, account if self.per_wallet else "all")
+        pool = self.pools.get(key) or self.pool(asset, account)
         taken, short = pool.take(amount)
         if not short and self._one_row(event, asset, amount, proceeds, taken, pool):
             return
@@ -198,9 +200,9 @@ class Books:
                 "so all of their proceeds count as gain. Import the history where they were bought or "
                 "received, or add the purchase by hand", event)
         unknown = sum((match.unknown for match in taken), ZERO)
-        if unknown and not (pool.averages and id(pool) in self.flagged):
+        if unknown and not (pool.averages and key in self.flagged):
             if pool.averages:  # one problem per pool: every later sale from it shares the understated average
-                self.flagged.add(id(pool))
+                self.flagged.add(key)
             self.problem(
                 ProblemKind.MISSING_COST_BASIS, Severity.ERROR,
                 f"sold {self.describe(event, unknown, asset)} whose cost is not known (they arrived in an unmatched "
@@ -259,6 +261,22 @@ class Books:
                 self.dispose(event, leg.asset, -leg.amount, leg.value or ZERO, account)
             else:
                 self.remove(event, leg.asset, -leg.amount, account)
+
+    # What a snapshot holds: everything booking an event reads and changes, except the rows found so far (which
+    # are only ever appended to) and the day's caches (``today``, ``terms``: set again by the next event).
+    _STATE = ("pools", "balances", "denied", "flagged", "per_wallet", "counting")
+
+    def snapshot(self) -> bytes:
+        """The running state between two events (the pools with their lots, the per-wallet counts, the losses
+        waiting for units), as bytes: a copy later events cannot change. Methods that match at the end (UK
+        pooling) and the superficial-loss rule, which looks 30 days ahead, cannot be resumed from one."""
+        assert self.deferred is None and self.superficial is None
+        return pickle.dumps(tuple(getattr(self, name) for name in self._STATE), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def restore(self, state: bytes) -> None:
+        """Take up the state a ``snapshot`` of books under the same rules saved."""
+        for name, value in zip(self._STATE, pickle.loads(state), strict=True):  # our own bytes, from snapshot()
+            setattr(self, name, value)
 
     def holdings(self) -> tuple[Holding, ...]:
         rows = []

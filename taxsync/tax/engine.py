@@ -25,12 +25,12 @@ is paused while the acyclic records are built (bench/engine_million.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from operator import attrgetter
 
 from taxsync.perf import collector_paused
-from taxsync.problems import ProblemKind, Severity
+from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.books import DEFERRED, METHODS, ZERO, Books, LotEntry, Rules
 from taxsync.tax.records import (
     Event,
@@ -45,7 +45,7 @@ from taxsync.tax.records import (
 from taxsync.tax.superficial import SuperficialLosses
 from taxsync.types import Role, TimestampMs
 
-__all__ = ["DEFERRED", "METHODS", "LotEntry", "Rules", "compute"]
+__all__ = ["DEFERRED", "METHODS", "Checkpoint", "LotEntry", "Rules", "compute", "resumable"]
 
 _TIMESTAMP = attrgetter("timestamp")
 # Enum members are slow to look up (a class attribute each time): the inner loop uses these names.
@@ -220,40 +220,76 @@ HANDLERS: dict[EventKind, Callable[[Books, Event], None]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The engine's state just before ``at`` (a local day's start): the books as ``Books.snapshot`` saved them
+    and the problems found before it. ``compute`` can resume from it with the events from ``at`` on."""
+
+    at: TimestampMs
+    state: bytes
+    problems: tuple[Problem, ...]
+
+
+def resumable(rules: Rules) -> bool:
+    """Whether a computation under ``rules`` can be resumed from a checkpoint: not where disposals are matched
+    once the whole history is known (UK pooling's 30-day rule looks forward) nor where a loss depends on the
+    30 days after it (Canada's superficial loss)."""
+    return rules.method not in DEFERRED and not rules.superficial_loss
+
+
 def compute(events: Iterable[Event], rules: Rules, journal: list[LotEntry] | None = None, *,
-            opening_at: TimestampMs | None = None) -> TaxResult:
+            opening_at: TimestampMs | None = None, checkpoints: list[Checkpoint] | None = None,
+            cuts: Iterable[TimestampMs] = (), resume: Checkpoint | None = None) -> TaxResult:
     """Book ``events`` in time order (ties keep their given order) and return what was found. ``journal``, when
     given, receives every lot added and every lot taken out without a disposal (for exports that need lots,
     such as beancount's); the lot-matching methods only (pooling methods keep no lots). With ``opening_at``,
     the result's ``opening`` holds what was held just before that moment (a report's opening holdings), as the
     same run saw it: a later event that changes an earlier cost (a superficial loss denied in Canada) is in it.
     UK pooling matches a disposal with later acquisitions (30 days), so its pools are only known at the end:
-    there the events before the moment are booked again on their own."""
+    there the events before the moment are booked again on their own.
+
+    Where the rules allow it (``resumable``), ``checkpoints`` receives a ``Checkpoint`` at each of ``cuts`` up
+    to the last event; ``resume`` takes up such a checkpoint instead of booking what came before it: then
+    ``events`` are those from its moment on, ``opening_at`` is not before it, and the result holds the
+    disposals and income from that moment on (its holdings and problems are the whole history's)."""
     if rules.method not in METHODS:
         raise ValueError(f"unknown method {rules.method!r}")
+    if (checkpoints is not None or resume is not None) and (not resumable(rules) or journal is not None):
+        raise ValueError(f"a computation under {rules.method} with a journal or a look-ahead is not resumable")
+    if resume is not None and opening_at is not None and opening_at < resume.at:
+        raise ValueError("the opening holdings lie before the checkpoint")
     if opening_at is not None:
         events = list(events)  # UK pooling books them twice
     with collector_paused():
-        result = _book(events, rules, journal, opening_at)
+        books = Books(rules, journal)
+        if resume is not None:
+            books.restore(resume.state)
+            books.problems += resume.problems
+        result = _book(books, events, opening_at, sorted(cuts) if checkpoints is not None else [], checkpoints)
         if opening_at is not None and rules.method == "uk-pooling":
-            before = _book([event for event in events if event.timestamp < opening_at], rules, None, None)
+            before = _book(Books(rules), [event for event in events if event.timestamp < opening_at], None, [], None)
             result = replace(result, opening=before.holdings)
         return result
 
 
-def _book(events: Iterable[Event], rules: Rules, journal: list[LotEntry] | None,
-          opening_at: TimestampMs | None) -> TaxResult:
-    books = Books(rules, journal)
+def _book(books: Books, events: Iterable[Event], opening_at: TimestampMs | None, cuts: list[TimestampMs],
+          checkpoints: list[Checkpoint] | None) -> TaxResult:
+    rules = books.rules
     ordered = sorted(events, key=_TIMESTAMP)
     opening: tuple[Holding, ...] = ()
     if rules.superficial_loss:
         books.superficial = SuperficialLosses(ordered, rules.fiat, rules.zone)
     days, handlers = books.days, HANDLERS
     start = end = 0  # the UTC span of books.today
+    cuts.reverse()  # the next one last
     with localcontext() as context:
         context.prec = 50
-        switch = rules.per_wallet_from if rules.tracking == "universal" and books.deferred is None else None
+        switch = rules.per_wallet_from if (rules.tracking == "universal" and books.deferred is None
+                                           and not books.per_wallet) else None
         for event in ordered:
+            while cuts and cuts[-1] <= event.timestamp:
+                assert checkpoints is not None
+                checkpoints.append(Checkpoint(cuts.pop(), books.snapshot(), tuple(books.problems)))
             if opening_at is not None and event.timestamp >= opening_at:
                 opening, opening_at = books.holdings(), None
             if switch is not None and event.timestamp >= switch:

@@ -206,12 +206,18 @@ def _ordered(entry: Entry) -> Callable[[], Pool]:
     return lambda: LotPool(entry)
 
 
+def _highest_cost_first(lot: Lot, seq: int) -> tuple:  # type: ignore[type-arg]
+    """HIFO's order: the highest unit cost first, then the oldest (a module function: pools are pickled when the
+    engine keeps a checkpoint)."""
+    return -lot.unit_cost, lot.acquired, seq, lot
+
+
 # Specific identification is not available to us; FIFO is the US default where units are not identified
 # (Reg. 1.1012-1(c)(1), and per wallet from 2025 under Reg. 1.1012-1(j)). LIFO and HIFO are specific
 # identification orders a taxpayer may adopt with adequate records.
 POOLS: dict[str, Callable[[], Pool]] = {
     "fifo": lambda: QueuePool(newest_first=False),
     "lifo": lambda: QueuePool(newest_first=True),
-    "hifo": _ordered(lambda lot, seq: (-lot.unit_cost, lot.acquired, seq, lot)),
+    "hifo": _ordered(_highest_cost_first),
     "acb": AveragePool,
 }

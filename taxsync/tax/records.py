@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from taxsync.problems import Problem
-from taxsync.types import Asset, Role, TimestampMs
+from taxsync.types import Asset, Role, TimestampMs, pickled_by_fields
 
 SHARE_SCALE = Decimal("1e-18")
 
@@ -64,6 +64,7 @@ class ValuedLeg(NamedTuple):
     source: str = ""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Event:
     """One valued transaction, ready for the engine. ``to_account`` is set on transfers only; ``basis`` is the
@@ -143,6 +144,7 @@ class Disposal(NamedTuple):
         return self.proceeds - self.cost + self.adjustment
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Income:
     """Units received as income; ``value`` is None when no price was known (a problem says so)."""
@@ -157,6 +159,7 @@ class Income:
     received: date
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Holding:
     """Units held at the end of the computation with their remaining cost; ``account`` is ``"all"`` when

@@ -29,27 +29,26 @@ def _when(day: int, minute: int) -> TimestampMs:
     return TimestampMs(day_start(START + timedelta(days=day), ZONE) + minute * 60_000)
 
 
+def _event(kind: str, when: TimestampMs, units: str, asset: str, account: str, value: str, ref: str) -> Event:
+    other = "b" if account == "a" else "a"
+    if kind == "buy":
+        return buy(when, units, asset, value, account=account, ref=ref)
+    if kind == "sell":
+        return sell(when, units, asset, value, account=account, ref=ref)
+    if kind == "income":
+        return income(when, units, asset, value, account=account, ref=ref)
+    if kind == "move":
+        return transfer(when, units, asset, account, other, ref=ref, fee=("0.001", asset, "1.00"))
+    return movement(EventKind(kind), when, units, asset, account=account, ref=ref)
+
+
 @st.composite
 def histories(draw: st.DrawFn) -> list[Event]:
-    events: list[Event] = []
-    for i in range(draw(st.integers(1, 40))):
-        when = _when(draw(st.integers(0, 180)), draw(st.integers(0, 1439)))
-        kind = draw(st.sampled_from(["buy", "sell", "income", "deposit", "withdrawal", "move"]))
-        asset = draw(st.sampled_from(["BTC", "ETH"]))
-        account = draw(st.sampled_from(["a", "b"]))
-        units = str(D(draw(st.integers(1, 5000))) / 1000)
-        value = str(D(draw(st.integers(1, 10**6))) / 100)
-        ref = f"e{i}"
-        events.append({
-            "buy": lambda: buy(when, units, asset, value, account=account, ref=ref),
-            "sell": lambda: sell(when, units, asset, value, account=account, ref=ref),
-            "income": lambda: income(when, units, asset, value, account=account, ref=ref),
-            "deposit": lambda: movement(EventKind.DEPOSIT, when, units, asset, account=account, ref=ref),
-            "withdrawal": lambda: movement(EventKind.WITHDRAWAL, when, units, asset, account=account, ref=ref),
-            "move": lambda: transfer(when, units, asset, account, "b" if account == "a" else "a", ref=ref,
-                                     fee=("0.001", asset, "1.00")),
-        }[kind]())
-    return events
+    return [_event(draw(st.sampled_from(["buy", "sell", "income", "deposit", "withdrawal", "move"])),
+                   _when(draw(st.integers(0, 180)), draw(st.integers(0, 1439))),
+                   str(D(draw(st.integers(1, 5000))) / 1000), draw(st.sampled_from(["BTC", "ETH"])),
+                   draw(st.sampled_from(["a", "b"])), str(D(draw(st.integers(1, 10**6))) / 100), f"e{i}")
+            for i in range(draw(st.integers(1, 40)))]
 
 
 RESUMABLE = [(j, m) for j, m in [("us", method) for method in METHODS] + [("generic", "acb"), ("de", "fifo"),

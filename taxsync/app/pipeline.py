@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -50,7 +50,7 @@ from taxsync.prices.store import load_book
 from taxsync.prices.valuation import Valuation, price_order, valuation
 from taxsync.problems import Problem
 from taxsync.progress import Progress, silent
-from taxsync.tax.engine import Checkpoint, LotEntry, Rules, compute, resumable
+from taxsync.tax.engine import Checkpoint, LotEntry, Rules, compute, look_ahead_days, resumable
 from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.period import TaxPeriod
 from taxsync.tax.records import Event, Holding, TaxResult
@@ -173,21 +173,29 @@ def _analyze(ws: Workspace, settings: Settings, period: TaxPeriod | None, *, ope
     progress(STAGES[0], 0, len(STAGES))
     matched = load_matched(ws)
     remaining, transfers = matched.remaining, matched.transfers
-    end = period.end_ms if period is not None else None
-    if end is not None:  # value what happened up to the period's end only (so its problems are the period's)
-        remaining = [tx for tx in remaining if tx.timestamp < end]
-        transfers = [t for t in transfers if t.withdrawal.timestamp < end]
+    end = horizon = period.end_ms if period is not None else None
+    if period is not None and (ahead := look_ahead_days(rules)):  # the rules look past the period's end
+        horizon = day_start(period.last + timedelta(days=1 + ahead), rules.zone)
+    if horizon is not None:  # value what happened up to then only (so its problems are the period's)
+        remaining = [tx for tx in remaining if tx.timestamp < horizon]
+        transfers = [t for t in transfers if t.withdrawal.timestamp < horizon]
     entries: list[LotEntry] | None = [] if journal else None
     opening_at = period.start_ms if opening and period is not None else None
     if resume_before is not None and opening_at is not None:
         resume_before = min(resume_before, opening_at)
     run = _Run(ws, settings, rules, matched.decisions.costs, progress,
                resume_before if entries is None and resumable(rules) else None)
-    events, valued_problems, prices = run.value(remaining, transfers, end)
+    events, valued_problems, prices = run.value(remaining, transfers, horizon)
     progress(STAGES[2], 2, len(STAGES))
-    result = run.compute(events, entries, opening_at)
+    result = run.compute(events, entries, opening_at, end)
     link_issues = link_problems(matched.transactions, matched.decisions.links, matched.decisions.unlinks)
-    problems = (*matched.problems, *matched.decisions.problems, *link_issues, *valued_problems, *result.problems)
+    found = (*valued_problems, *result.problems)
+    if end != horizon:  # what the days after the period found belongs to the next period's report
+        later = {event.ref for event in events if event.timestamp >= end} - {
+            event.ref for event in events if event.timestamp < end}
+        found = tuple(problem for problem in found if problem.source not in later)
+        transfers = [t for t in transfers if t.withdrawal.timestamp < end]  # type: ignore[operator]
+    problems = (*matched.problems, *matched.decisions.problems, *link_issues, *found)
     progress("figures ready", len(STAGES), len(STAGES))
     return Analysis(replace(result, problems=problems), matched.transactions, transfers, prices,
                     tuple(events), tuple(entries or ()), result.opening, run.since)
@@ -248,16 +256,16 @@ class _Run:
         return valuation(transactions, transfers, self.rules.currency, FIAT, self.costs, market,
                          value_gifts=self.rules.gift_at_market_value)
 
-    def compute(self, events: list[Event], entries: list[LotEntry] | None, opening_at: TimestampMs | None
-                ) -> TaxResult:
+    def compute(self, events: list[Event], entries: list[LotEntry] | None, opening_at: TimestampMs | None,
+                closing_at: TimestampMs | None) -> TaxResult:
         """The engine over ``events`` (resumed at the cut, if any); new cuts are kept after."""
         if not self.keeping:
-            return compute(events, self.rules, entries, opening_at=opening_at)
+            return compute(events, self.rules, entries, opening_at=opening_at, closing_at=closing_at)
         checkpoints: list[Checkpoint] = []
         first = 0 if self.cut is None else [p.start for p in self.parts].index(self.cut.at)
         starts = [part.start for part in self.parts[first + 1:] if part.start is not None]
-        result = compute(events, self.rules, opening_at=opening_at, checkpoints=checkpoints, cuts=starts,
-                         resume=self.cut.engine if self.cut else None)
+        result = compute(events, self.rules, opening_at=opening_at, closing_at=closing_at, checkpoints=checkpoints,
+                         cuts=starts, resume=self.cut.engine if self.cut else None)
         self._keep(checkpoints, first)
         return result
 

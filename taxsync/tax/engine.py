@@ -25,7 +25,7 @@ is paused while the acyclic records are built (bench/engine_million.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from operator import attrgetter
 
@@ -43,9 +43,9 @@ from taxsync.tax.records import (
     share,
 )
 from taxsync.tax.superficial import SuperficialLosses
-from taxsync.types import Role, TimestampMs
+from taxsync.types import Role, TimestampMs, local_date
 
-__all__ = ["DEFERRED", "METHODS", "Checkpoint", "LotEntry", "Rules", "compute", "resumable"]
+__all__ = ["DEFERRED", "METHODS", "Checkpoint", "LotEntry", "Rules", "compute", "look_ahead_days", "resumable"]
 
 _TIMESTAMP = attrgetter("timestamp")
 # Enum members are slow to look up (a class attribute each time): the inner loop uses these names.
@@ -230,23 +230,37 @@ class Checkpoint:
     problems: tuple[Problem, ...]
 
 
+LOOK_AHEAD_DAYS = 30  # how far UK matching (CRYPTO22256) and Canada's superficial loss (ITA s.54) look ahead
+
+
+def look_ahead_days(rules: Rules) -> int:
+    """How many local days after a disposal's day can change how it is computed: the 30 days in which UK
+    acquisitions are matched with it ("bed and breakfast", TCGA 1992 s.106A, CRYPTO22256) or in which Canada's
+    superficial-loss rule looks for the units bought again (ITA s.54); none elsewhere. A period's figures need
+    the events up to that many days after its last day."""
+    return LOOK_AHEAD_DAYS if rules.method in DEFERRED or rules.superficial_loss else 0
+
+
 def resumable(rules: Rules) -> bool:
-    """Whether a computation under ``rules`` can be resumed from a checkpoint: not where disposals are matched
-    once the whole history is known (UK pooling's 30-day rule looks forward) nor where a loss depends on the
-    30 days after it (Canada's superficial loss)."""
-    return rules.method not in DEFERRED and not rules.superficial_loss
+    """Whether a computation under ``rules`` can be resumed from a checkpoint: not where a disposal depends on
+    what comes after it (``look_ahead_days``), since a state at one moment does not say that."""
+    return look_ahead_days(rules) == 0
 
 
 def compute(events: Iterable[Event], rules: Rules, journal: list[LotEntry] | None = None, *,
-            opening_at: TimestampMs | None = None, checkpoints: list[Checkpoint] | None = None,
-            cuts: Iterable[TimestampMs] = (), resume: Checkpoint | None = None) -> TaxResult:
+            opening_at: TimestampMs | None = None, closing_at: TimestampMs | None = None,
+            checkpoints: list[Checkpoint] | None = None, cuts: Iterable[TimestampMs] = (),
+            resume: Checkpoint | None = None) -> TaxResult:
     """Book ``events`` in time order (ties keep their given order) and return what was found. ``journal``, when
     given, receives every lot added and every lot taken out without a disposal (for exports that need lots,
-    such as beancount's); the lot-matching methods only (pooling methods keep no lots). With ``opening_at``,
-    the result's ``opening`` holds what was held just before that moment (a report's opening holdings), as the
-    same run saw it: a later event that changes an earlier cost (a superficial loss denied in Canada) is in it.
-    UK pooling matches a disposal with later acquisitions (30 days), so its pools are only known at the end:
-    there the events before the moment are booked again on their own.
+    such as beancount's); the lot-matching methods only (pooling methods keep no lots).
+
+    With ``opening_at``, the result's ``opening`` holds what was held just before that moment (a report's
+    opening holdings); with ``closing_at``, its ``holdings`` are those held just before that moment (a report's
+    closing holdings, where the events given run on past its end for the rules that look ahead) instead of
+    after the last event. Both are as the whole run saw them: a later event that changes an earlier cost (a
+    superficial loss denied in Canada, an acquisition that UK matching takes for a sale before the moment) is in
+    them, so a year's closing holdings are the next year's opening holdings.
 
     Where the rules allow it (``resumable``), ``checkpoints`` receives a ``Checkpoint`` at each of ``cuts`` up
     to the last event; ``resume`` takes up such a checkpoint instead of booking what came before it: then
@@ -258,25 +272,23 @@ def compute(events: Iterable[Event], rules: Rules, journal: list[LotEntry] | Non
         raise ValueError(f"a computation under {rules.method} with a journal or a look-ahead is not resumable")
     if resume is not None and opening_at is not None and opening_at < resume.at:
         raise ValueError("the opening holdings lie before the checkpoint")
-    if opening_at is not None:
-        events = list(events)  # UK pooling books them twice
     with collector_paused():
         books = Books(rules, journal)
         if resume is not None:
             books.restore(resume.state)
             books.problems += resume.problems
-        result = _book(books, events, opening_at, sorted(cuts) if checkpoints is not None else [], checkpoints)
-        if opening_at is not None and rules.method == "uk-pooling":
-            before = _book(Books(rules), [event for event in events if event.timestamp < opening_at], None, [], None)
-            result = replace(result, opening=before.holdings)
-        return result
+        return _book(books, events, (opening_at, closing_at), sorted(cuts) if checkpoints is not None else [],
+                     checkpoints)
 
 
-def _book(books: Books, events: Iterable[Event], opening_at: TimestampMs | None, cuts: list[TimestampMs],
-          checkpoints: list[Checkpoint] | None) -> TaxResult:
+def _book(books: Books, events: Iterable[Event], moments: tuple[TimestampMs | None, TimestampMs | None],
+          cuts: list[TimestampMs], checkpoints: list[Checkpoint] | None) -> TaxResult:
+    """Book the events; returns what was found, with the holdings at the ``moments`` (opening, closing) when
+    given."""
     rules = books.rules
     ordered = sorted(events, key=_TIMESTAMP)
-    opening: tuple[Holding, ...] = ()
+    held: list[tuple[Holding, ...] | None] = [None, None]
+    waiting = [index for index, moment in enumerate(moments) if moment is not None]
     if rules.superficial_loss:
         books.superficial = SuperficialLosses(ordered, rules.fiat, rules.zone)
     days, handlers = books.days, HANDLERS
@@ -290,8 +302,10 @@ def _book(books: Books, events: Iterable[Event], opening_at: TimestampMs | None,
             while cuts and cuts[-1] <= event.timestamp:
                 assert checkpoints is not None
                 checkpoints.append(Checkpoint(cuts.pop(), books.snapshot(), tuple(books.problems)))
-            if opening_at is not None and event.timestamp >= opening_at:
-                opening, opening_at = books.holdings(), None
+            if waiting:
+                for index in [i for i in waiting if event.timestamp >= moments[i]]:  # type: ignore[operator]
+                    held[index] = books.holdings()
+                    waiting.remove(index)
             if switch is not None and event.timestamp >= switch:
                 books.switch_to_wallets()
                 switch = None
@@ -300,11 +314,14 @@ def _book(books: Books, events: Iterable[Event], opening_at: TimestampMs | None,
                 books.terms.clear()
             handlers[event.kind](books, event)
         holdings = books.holdings()
-        if opening_at is not None:  # every event was before the moment
-            opening = holdings
-        if books.deferred is not None:
-            disposals, pooled, problems = books.deferred.finish()
+        if books.deferred is not None:  # the pools are known once every disposal is matched
+            at = tuple(local_date(moment, rules.zone) for moment in moments if moment is not None)
+            disposals, pooled, problems, pools_at = books.deferred.finish(at)
             books.disposals += disposals
             books.problems += problems
             holdings = tuple(pooled)
-    return TaxResult(tuple(books.disposals), tuple(books.income), holdings, tuple(books.problems), opening)
+            found = iter(pools_at)
+            held = [tuple(next(found)) if moment is not None else None for moment in moments]
+    opening, closing = (holdings if h is None else h for h in held)
+    return TaxResult(tuple(books.disposals), tuple(books.income), holdings if moments[1] is None else closing,
+                     tuple(books.problems), opening if moments[0] is not None else ())

@@ -98,13 +98,18 @@ class UkMatcher:
         token.removed[day] += amount
         token.removed_refs.setdefault(day, ref)
 
-    def finish(self) -> tuple[list[Disposal], list[Holding], list[Problem]]:
+    def finish(self, at: tuple[date, ...] = ()) -> tuple[list[Disposal], list[Holding], list[Problem],
+                                                       list[list[Holding]]]:
+        """Match every disposal and return the rows, the pools held at the end, the problems, and for each day
+        of ``at`` the pools held at its start. Those are what the whole history says: a disposal just before
+        such a day that the next 30 days' acquisitions match took nothing from the pool (CRYPTO22256)."""
         disposals: list[Disposal] = []
         holdings: list[Holding] = []
         problems: list[Problem] = []
+        pools_at: list[list[Holding]] = [[] for _ in at]
         for asset in sorted(self.tokens):
             parts = _match_token(self.tokens[asset])
-            pool_amount, pool_cost, found = _section_104(asset, self.tokens[asset], parts)
+            (pool_amount, pool_cost), found, before = _section_104(asset, self.tokens[asset], parts, at)
             problems += found
             flagged = False
             for day in sorted(self.tokens[asset].disposed):
@@ -122,7 +127,10 @@ class UkMatcher:
                         disposed.refs[0]))
             if pool_amount:
                 holdings.append(Holding(Asset(asset), pool_amount, pool_cost, "all"))
-        return disposals, holdings, problems
+            for pools, (amount, cost) in zip(pools_at, before, strict=True):
+                if amount:
+                    pools.append(Holding(Asset(asset), amount, cost, "all"))
+        return disposals, holdings, problems, pools_at
 
 
 def _match(disposal: _Day, acquisition: _Day, rule: str, parts: dict[date, list[_Part]]) -> None:
@@ -157,14 +165,22 @@ def _match_token(token: _Token) -> dict[date, list[_Part]]:
     return parts
 
 
-def _section_104(asset: str, token: _Token, parts: dict[date, list[_Part]]) -> tuple[Decimal, Decimal,
-                                                                                       list[Problem]]:
+Units = tuple[Decimal, Decimal]  # a pool's units and their cost
+
+
+def _section_104(asset: str, token: _Token, parts: dict[date, list[_Part]], at: tuple[date, ...]
+                 ) -> tuple[Units, list[Problem], list[Units]]:
     """3. Walk the days: a day's remaining disposal takes from the pool at its average cost (CRYPTO22203),
     then the day's unmatched acquisitions join it, then units that left without a disposal go. The pool also
-    counts its units of unknown cost, so a disposal that takes some of them is flagged."""
+    counts its units of unknown cost, so a disposal that takes some of them is flagged. Returns the pool at the
+    end, the problems and the pool at the start of each day of ``at``."""
     pool = _Pool()
     problems: list[Problem] = []
+    before: list[Units | None] = [None] * len(at)
     for day in sorted(set(token.acquired) | set(token.disposed) | set(token.removed)):
+        for index, moment in enumerate(at):
+            if before[index] is None and day >= moment:
+                before[index] = (pool.amount, pool.cost)
         disposal = token.disposed.get(day)
         if disposal is not None and disposal.left > 0:
             units, taken, unknown = pool.take(disposal.left)
@@ -191,7 +207,8 @@ def _section_104(asset: str, token: _Token, parts: dict[date, list[_Part]]) -> t
                     ProblemKind.NEGATIVE_BALANCE, Severity.ERROR,
                     f"{decimal_text(gone - units)} {asset} left on {day} but were never acquired: some history is "
                     "missing (import the purchases or deposits that brought them in)", token.removed_refs[day]))
-    return pool.amount, pool.cost, problems
+    end = (pool.amount, pool.cost)
+    return end, problems, [end if units is None else units for units in before]
 
 
 class _Pool:

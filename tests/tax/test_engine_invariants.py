@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from decimal import ROUND_DOWN
 from decimal import Decimal as D
 
@@ -25,9 +26,9 @@ from hypothesis import strategies as st
 
 from taxsync.assets import FIAT
 from taxsync.problems import ProblemKind
-from taxsync.tax.engine import METHODS, Rules, compute
+from taxsync.tax.engine import METHODS, Rules, compute, look_ahead_days
 from taxsync.tax.records import Disposal, Event, EventKind, TaxResult, ValuedLeg
-from taxsync.types import Asset, Role, TimestampMs, local_date
+from taxsync.types import Asset, Role, TimestampMs, day_start, local_date
 from tests.tax.conftest import rules
 
 TOKENS = ("TOK", "ETH")
@@ -353,10 +354,17 @@ def test_results_do_not_depend_on_the_order_events_are_passed_in(method: str, da
 @given(histories(), st.integers(min_value=0, max_value=40))
 def test_opening_holdings_of_one_run_are_those_of_the_history_before(
         method: str, tracking: str, events: list[Event], cut: int) -> None:
-    """The holdings ``compute`` keeps at a moment (a report's opening holdings) are what booking only the events
-    before that moment leaves, under every method and tracking (superficial losses are not in these rules)."""
+    """The holdings ``compute`` keeps at a moment (a report's opening holdings) are the closing holdings of the
+    history up to that moment, under every method and tracking: what booking the events before it leaves, and
+    where matching looks ahead (UK pooling's 30 days, CRYPTO22256) those of the next 30 days too, which decide
+    what a sale before the moment took from the pool."""
     ordered = sorted(events, key=lambda e: e.timestamp)
     moment = TimestampMs(ordered[min(cut, len(ordered) - 1)].timestamp if ordered else START)
     rules_ = replace(TRACKINGS[tracking], method=method)
-    before = compute([e for e in events if e.timestamp < moment], rules_).holdings
+    ahead = look_ahead_days(rules_)
+    if ahead:
+        horizon = day_start(local_date(moment, rules_.zone) + timedelta(days=ahead), rules_.zone)
+        before = compute([e for e in events if e.timestamp < horizon], rules_, closing_at=moment).holdings
+    else:
+        before = compute([e for e in events if e.timestamp < moment], rules_).holdings
     assert compute(events, rules_, opening_at=moment).opening == before

@@ -33,6 +33,9 @@ def test_init_import_report(cli, home: Path, tmp_path: Path) -> None:
                      "taxsync-us-2024-fifo-holdings.csv",
                      "taxsync-us-2024-fifo-income.csv", "taxsync-us-2024-fifo.json", "taxsync-us-2024-fifo.pdf"]
     assert "taxsync-us-2024-fifo.pdf" in result.output
+    lines = result.output.splitlines()
+    assert "US tax year 2024: 1 January 2024 to 31 December 2024" in lines
+    assert lines[-1].endswith("in the data (listed under Problems in the report, and by `taxsync problems`)")
 
     report = json.loads((out / "taxsync-us-2024-fifo.json").read_text())
     assert (report["jurisdiction"], report["tax_year"], report["currency"], report["method"]) == (
@@ -54,6 +57,21 @@ def test_init_import_report(cli, home: Path, tmp_path: Path) -> None:
     for figure in ("31,851.30", "19,998.64", "11,852.66", "1,023.00", "2024-01-01 to 2024-12-31"):
         assert figure in text, figure
     assert "missing cost" in text and "coinbase/coinbase.csv:17" in text
+
+
+def test_report_says_which_period_and_warns_of_an_empty_one(cli, home: Path, tmp_path: Path) -> None:
+    """A UK --year names the tax year it ends in: the command says which period that is in words; a period with
+    no transactions is a warning (the files are still written)."""
+    cli("init", "--home", home, "--jurisdiction", "uk")
+    cli("import-file", write_koinly(tmp_path / "k.csv", "2023-05-02 10:00:00 UTC,100,GBP,0.01,BTC,,,100,GBP,,,"),
+        "--account", "k", "--home", home)
+    result = cli("report", "--year", "2024", "--format", "json", "--out", tmp_path / "o", "--home", home)
+    assert "UK tax year 2023-24: 6 April 2023 to 5 April 2024" in result.output.splitlines()
+    assert "no transactions in this period" not in result.output
+    empty = cli("report", "--year", "2021", "--format", "json", "--out", tmp_path / "o", "--home", home)
+    assert "UK tax year 2020-21: 6 April 2020 to 5 April 2021" in empty.output
+    assert "warning: no transactions in this period" in empty.output
+    assert "taxsync-uk-2020-21" in empty.output
 
 
 def test_holdings_and_problems_json(cli, home: Path) -> None:

@@ -80,7 +80,7 @@ def results(ws: Workspace) -> dict[str, TaxResult]:
 
 def report_files(ws: Workspace, out: Path) -> dict[str, str]:
     """The 2024 report as CSV and JSON, without the moment it was generated."""
-    written = service.build_report(ws, year="2024", formats=("csv", "json"), out=out)
+    written = service.build_report(ws, year="2024", formats=("csv", "json"), out=out).paths
     texts = {}
     for path in written:
         text = path.read_text(encoding="utf-8")

@@ -281,7 +281,7 @@ def pdf_text(path: Path) -> str:
 @pytest.mark.parametrize("tracking", ["universal", "per-wallet"])
 def test_the_sample_report_passes_the_check(sample_workspace, tracking: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     paths = service.build_report(sample_workspace, year="2024", tracking=tracking, formats=("json", "pdf"),
-                                 out=tmp_path)
+                                 out=tmp_path).paths
     report = json.loads(paths[0].read_text())
     assert report["integrity"] == {"checked": 4 if tracking == "universal" else 5, "differences": 0,
                                    "explained": 1, "passed": True}
@@ -304,7 +304,7 @@ def test_a_planted_difference_fails_the_report(sample_workspace, monkeypatch: py
         return replace(analysis, result=replace(result, holdings=held))
 
     monkeypatch.setattr(report_module, "analyze", corrupted)
-    paths = service.build_report(sample_workspace, year="2024", formats=("json", "pdf"), out=tmp_path)
+    paths = service.build_report(sample_workspace, year="2024", formats=("json", "pdf"), out=tmp_path).paths
     report = json.loads(paths[0].read_text())
     assert report["integrity"] == {"checked": 4, "differences": 1, "explained": 1, "passed": False}
     (error,) = [p for p in report["problems"] if p["kind"] == "integrity" and p["severity"] == "error"]

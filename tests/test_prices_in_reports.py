@@ -31,7 +31,7 @@ def test_a_swap_is_valued_from_an_imported_price_and_listed_in_the_appendix(tmp_
     result = CliRunner().invoke(app, ["prices", "import", str(prices), "--home", str(ws.home)])
     assert result.exit_code == 0, result.output
 
-    (path,) = service.build_report(ws, year="2024", formats=("json",), out=tmp_path / "out")
+    (path,) = service.build_report(ws, year="2024", formats=("json",), out=tmp_path / "out").paths
     report = json.loads(path.read_text())
     (sale,) = report["disposals"]
     assert (sale["asset"], D(sale["proceeds"]), D(sale["cost"]), D(sale["gain"])) == ("ETH", D("3150.25"),
@@ -55,14 +55,14 @@ def test_a_report_makes_no_network_request(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    paths = service.build_report(ws, year="2024", formats=("json", "pdf"), out=tmp_path / "out")
+    paths = service.build_report(ws, year="2024", formats=("json", "pdf"), out=tmp_path / "out").paths
     assert [p.suffix for p in paths] == [".json", ".pdf"] and attempts == []
 
 
 def test_the_report_names_its_data_sources(tmp_path: Path) -> None:
     ws = init_workspace(tmp_path / "ws", jurisdiction="us", currency="USD")
     service.import_files(ws, [write_koinly(tmp_path / "history.csv", *ROWS)], account="wallet")
-    (path,) = service.build_report(ws, year="2024", formats=("json",), out=tmp_path / "out")
+    (path,) = service.build_report(ws, year="2024", formats=("json",), out=tmp_path / "out").paths
     assert json.loads(path.read_text())["sources"] == ["wallet: file history.csv"]
 
 
@@ -73,7 +73,7 @@ def test_the_report_shows_holdings_at_the_start_and_the_end(tmp_path: Path) -> N
     rows = ("2023-06-01 10:00:00 UTC,3000,USD,1,ETH,,,,,,buy ETH,",
             "2024-05-01 10:00:00 UTC,1,ETH,0.05,BTC,,,3150,USD,,swap,")
     service.import_files(ws, [write_koinly(tmp_path / "history.csv", *rows)], account="wallet")
-    (path,) = service.build_report(ws, year="2024", formats=("json",), out=tmp_path / "out")
+    (path,) = service.build_report(ws, year="2024", formats=("json",), out=tmp_path / "out").paths
     report = json.loads(path.read_text())
     assert [(h["asset"], h["amount"], h["cost"]) for h in report["opening_holdings"]] == [("ETH", "1", "3000")]
     assert [(h["asset"], h["amount"], h["cost"]) for h in report["holdings"]] == [("BTC", "0.05", "3150")]

@@ -39,7 +39,9 @@ def test_without_a_terminal_progress_is_plain_lines_on_stderr(home: Path, tmp_pa
 
     report = taxsync("report", "--year", "2024", "--format", "csv,json", "--out", tmp_path / "r", "--home", home)
     assert report.returncode == 0, report.stderr
-    written = report.stdout.splitlines()
+    said = report.stdout.splitlines()
+    written = [line for line in said if line.startswith("wrote ")]
+    assert said[0] == "US tax year 2024: 1 January 2024 to 31 December 2024" and said[1:-1] == written
     assert len(written) >= 2 and all(line.startswith(f"wrote {tmp_path / 'r'}") for line in written)
     assert written[-1].endswith("taxsync-us-2024-fifo.json")
     assert "writing csv: 0 of 2" in report.stderr  # the first line of each task is shown at once

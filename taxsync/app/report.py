@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,11 +30,12 @@ from taxsync.ledger.balances import balance_problems
 from taxsync.ledger.integrity import IntegrityReport, check_holdings
 from taxsync.perf import collector_paused
 from taxsync.prices.records import PricePoint
+from taxsync.problems import Severity
 from taxsync.progress import Progress, silent
 from taxsync.safety import owner_only, private_dir
 from taxsync.tax.jurisdictions import GIFTS_RECEIVED, JURISDICTIONS, TRANSFER_FEES, Jurisdiction
 from taxsync.tax.period import TaxPeriod
-from taxsync.tax.records import Holding, TaxResult
+from taxsync.tax.records import Disposal, Holding, TaxResult
 
 
 def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ...]:
@@ -78,6 +80,18 @@ class ReportFigures:
     opening: tuple[Holding, ...]
     accounts: tuple[str, ...]
     sources: tuple[str, ...]
+    transactions: int = 0  # in the period
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenReport:
+    """What ``report`` wrote: the files, the period in words, and how many problems the report lists."""
+
+    paths: list[Path]
+    period: str
+    errors: int
+    warnings: int
+    transactions: int  # in the period: none means there was nothing to report
 
 
 def report_figures(ws: Workspace, settings: Settings, period: TaxPeriod, progress: Progress = silent
@@ -102,12 +116,26 @@ def figures_from(ws: Workspace, settings: Settings, period: TaxPeriod, analysis:
             analysis.transactions, analysis.transfers, result.holdings, period_end=period.last,
             zone=ZoneInfo(settings.timezone), fiat=FIAT, tracking=settings.tracking,
             per_wallet_from=rules_for(settings, rules).per_wallet_from, method=settings.method,
+            matched_later=matched_later(result.disposals, period.last),
         )
     # The report shows the period's disposals and income only: the earlier ones are not kept with it.
     result = replace(result, problems=(*result.problems, *integrity.problems, *balance_differences),
                      disposals=tuple(d for d in result.disposals if period.covers_day(d.disposed)),
                      income=tuple(i for i in result.income if period.covers_day(i.received)))
-    return ReportFigures(result, integrity, analysis.prices, analysis.opening, accounts, sources)
+    in_period = sum(1 for tx in analysis.transactions if period.contains(tx.timestamp))
+    return ReportFigures(result, integrity, analysis.prices, analysis.opening, accounts, sources, in_period)
+
+
+def matched_later(disposals: Iterable[Disposal], last: date) -> dict[str, Decimal]:
+    """Units per asset sold up to ``last`` that UK matching took from acquisitions after it (bed and
+    breakfast, CRYPTO22256): the Section 104 pool at the end of ``last`` still holds them."""
+    units: dict[str, Decimal] = {}
+    for disposal in disposals:
+        if disposal.disposed <= last:
+            for match in disposal.matches:
+                if match.acquired_date is not None and match.acquired_date > last:
+                    units[disposal.asset] = units.get(disposal.asset, Decimal(0)) + match.amount
+    return units
 
 
 def kept_report_figures(ws: Workspace, settings: Settings, period: TaxPeriod, progress: Progress = silent
@@ -132,11 +160,11 @@ def build_report(
     summary_only: bool = False,
     audit: bool = False,
     progress: Progress = silent,
-) -> list[Path]:
-    """Write the report for one tax year in the asked formats; returns the files written. ``summary_only``
-    makes the PDF and HTML the summary report (totals of the capital gains detail without its lines), quick at
-    any size; the other formats are written in full. ``audit`` adds the lot-matching section to the PDF and
-    HTML. ``progress`` hears of each stage and each format written."""
+) -> WrittenReport:
+    """Write the report for one tax year in the asked formats; returns the files written and what they say.
+    ``summary_only`` makes the PDF and HTML the summary report (totals of the capital gains detail without its
+    lines), quick at any size; the other formats are written in full. ``audit`` adds the lot-matching section to
+    the PDF and HTML. ``progress`` hears of each stage and each format written."""
     settings = settings_for(ws, jurisdiction, method, tracking)
     rules = JURISDICTIONS[settings.jurisdiction]
     period = TaxPeriod.tax_year_of(rules, ZoneInfo(settings.timezone), year)
@@ -151,7 +179,10 @@ def build_report(
     model = build_report_model(figures.result, context, figures.integrity, figures.prices, opening=figures.opening)
     with owner_only():  # reports are the owner's only (0600 files, a new folder 0700)
         private_dir(out)
-        return write_report(model, out, formats, progress)
+        paths = write_report(model, out, formats, progress)
+    severities = [problem.severity for problem in figures.result.problems]
+    return WrittenReport(paths, period.words(rules), severities.count(Severity.ERROR),
+                         severities.count(Severity.WARNING), figures.transactions)
 
 
 def data_sources(session: Session) -> tuple[str, ...]:

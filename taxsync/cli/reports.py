@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from taxsync.cli.common import Home, Quiet, handles_errors, out, progress_display
+from taxsync.cli.common import Home, Quiet, err, handles_errors, out, progress_display
 
 REPORT_FORMATS = ("pdf", "csv", "json", "html", "form8949-boxes", "turbotax", "taxact")  # reports.WRITERS' keys
 EXPORT_FORMATS = ("koinly", "turbotax-universal", "beancount")  # reports.exports.EXPORTERS' keys
@@ -48,10 +48,18 @@ def report_cli(
 
     ws, formats = open_workspace(home), _formats(fmt)
     with progress_display(quiet) as progress:
-        paths = build_report(ws, year=year, jurisdiction=jurisdiction, method=method, tracking=tracking,
-                             formats=formats, out=out_dir, summary_only=summary, audit=audit, progress=progress)
-    for path in paths:
-        out.print(f"wrote {path}")
+        written = build_report(ws, year=year, jurisdiction=jurisdiction, method=method, tracking=tracking,
+                               formats=formats, out=out_dir, summary_only=summary, audit=audit, progress=progress)
+    out.print(written.period, highlight=False)
+    if not written.transactions:
+        err.print("warning: no transactions in this period: the report has nothing to show (is the year right, "
+                  "and is the history imported?)", highlight=False)
+    for path in written.paths:
+        out.print(f"wrote {path}", highlight=False)
+    found = f"{written.errors} error{'s' if written.errors != 1 else ''}, {written.warnings} warning" + (
+        "s" if written.warnings != 1 else "")
+    out.print(f"{found} in the data (listed under Problems in the report, and by `taxsync problems`)"
+              if written.errors or written.warnings else "no problems found in the data", highlight=False)
 
 
 @handles_errors

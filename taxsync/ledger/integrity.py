@@ -35,7 +35,7 @@ naming the asset, the account, both figures and the difference.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -100,11 +100,14 @@ def check_holdings(
     tracking: str = "universal",
     per_wallet_from: TimestampMs | None = None,
     method: str = "fifo",
+    matched_later: Mapping[str, Decimal] | None = None,
 ) -> IntegrityReport:
     """Compare ``holdings`` (the engine's, at the end of ``period_end``) with the ledger's own balances.
 
     ``transfers`` are the matched pairs among ``transactions`` (``match_transfers``); ``tracking`` and
-    ``per_wallet_from`` are the engine's rules (universal until ``per_wallet_from``, if given)."""
+    ``per_wallet_from`` are the engine's rules (universal until ``per_wallet_from``, if given).
+    ``matched_later``: units per asset sold before the end that UK matching takes from acquisitions after it
+    (bed and breakfast, CRYPTO22256): the pool at the end still holds them, so they count as held."""
     until = day_start(period_end + timedelta(days=1), zone)
     held = tuple(holdings)
     flows = _flows(transactions, transfers, until, fiat)
@@ -118,6 +121,9 @@ def check_holdings(
     with localcontext() as context:
         context.prec = 50
         ledger, expected = _replay(flows, per_wallet, switch)
+        for asset, units in (matched_later or {}).items():
+            ledger[(ALL, asset)] = ledger.get((ALL, asset), ZERO) + units
+            expected[(ALL, asset)] = expected.get((ALL, asset), ZERO) + units
         lots: dict[Key, Decimal] = defaultdict(Decimal)
         for holding in held:
             lots[(holding.account, holding.asset)] += holding.amount

@@ -45,6 +45,15 @@ class TaxPeriod:
         """The first millisecond after the period's last day."""
         return day_start(self.last + ONE_DAY, self.zone)
 
+    def words(self, jurisdiction: Jurisdiction) -> str:
+        """The period as a sentence says it: ``UK tax year 2023-24: 6 April 2023 to 5 April 2024``."""
+        last = _day_words(self.last)
+        days = f"{_day_words(self.first)} to {last}" if self.first else f"up to {last}"
+        if self.tax_year is None:
+            return f"{days} ({jurisdiction.name} rules)"
+        kind = "Tax year" if jurisdiction.code == "generic" else f"{jurisdiction.code.upper()} tax year"
+        return f"{kind} {self.label}: {days}"
+
     def contains(self, timestamp: TimestampMs) -> bool:
         start = self.start_ms
         return (start is None or timestamp >= start) and timestamp < self.end_ms
@@ -107,3 +116,7 @@ def _day(text: str | None, option: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"{option}: '{text}' is not a date such as 2024-12-31") from None
+
+
+def _day_words(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"

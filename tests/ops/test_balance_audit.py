@@ -66,7 +66,7 @@ def test_report_problems_list_the_stored_differences_without_any_network(binance
     monkeypatch.setattr(socket.socket, "connect", refuse)
     found = [p for p in service.problems(binance_ws) if p.kind is ProblemKind.BALANCE_DIFFERENCE]
     assert len(found) == 1 and f"binance-main: {asset} on the exchange" in found[0].message
-    paths = service.build_report(binance_ws, year="2025", formats=["json"], out=tmp_path / "reports")
+    paths = service.build_report(binance_ws, year="2025", formats=["json"], out=tmp_path / "reports").paths
     report = json.loads(paths[0].read_text())
     kinds = [p["kind"] for p in report["problems"]]
     assert kinds.count("balance_difference") == 1

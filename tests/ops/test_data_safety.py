@@ -49,7 +49,7 @@ def test_database_journal_reports_and_backups_are_the_owners_only(tmp_path: Path
             for name in ("taxsync.db", "taxsync.db-wal", "taxsync.db-shm", "taxsync.toml"):
                 assert _mode(home / name) == 0o600, name
         assert _mode(home) == 0o700 and _mode(home.parent) == 0o700
-        paths = service.build_report(ws, year="2024", formats=["csv", "json"], out=home / "reports")
+        paths = service.build_report(ws, year="2024", formats=["csv", "json"], out=home / "reports").paths
         assert _mode(home / "reports") == 0o700 and all(_mode(p) == 0o600 for p in paths)
         backup = backup_database(ws.engine)
         assert _mode(backup) == 0o600 and _mode(backup.parent) == 0o700

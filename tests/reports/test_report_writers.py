@@ -399,7 +399,7 @@ def test_workspace_audit_trail_adds_up_to_every_disposal_in_json_and_csv(
     service.import_files(workspace, [SAMPLE / "coinbase.csv"], account="coinbase")
     service.import_files(workspace, [SAMPLE / "ledger.csv"], account="ledger")
     paths = {p.name.rsplit("-", 1)[-1]: p for p in service.build_report(
-        workspace, year=year, jurisdiction=jurisdiction, formats=("json", "csv"), out=tmp_path)}
+        workspace, year=year, jurisdiction=jurisdiction, formats=("json", "csv"), out=tmp_path).paths}
     disposals = json.loads(next(p for n, p in paths.items() if n.endswith(".json")).read_text())["disposals"]
     assert disposals
     _, *audit = read_csv(paths["trail.csv"])

@@ -87,11 +87,25 @@ def test_a_change_before_the_cut_starts_from_the_beginning(tmp_path: Path, resum
     _same_as_cold(ws, "2024")
 
 
-def test_uk_pooling_keeps_no_checkpoint(tmp_path: Path, resumed: list[Analysis]) -> None:
-    """The UK's 30-day rule matches a sale with later buys: its state at a year's start is not final."""
+def test_uk_pooling_resumes_and_matches_across_the_cut(tmp_path: Path, resumed: list[Analysis]) -> None:
+    """UK booking only collects each day's acquisitions and disposals; matching them waits for the end, so a
+    sale before the cut is still matched with a buy after it (bed and breakfast) when resuming."""
     ws = init_workspace(tmp_path / "ws", jurisdiction="uk")
+    _import(ws, tmp_path / "a.csv", *HISTORY, "2024-04-03 10:00:00 UTC,0.01,BTC,400,USD,,,400,USD,,,")
+    _import(ws, tmp_path / "b.csv", "2024-04-20 10:00:00 UTC,400,USD,0.01,BTC,,,400,USD,,,")
+    # the first import's newest day was in 2023-24: its start is the latest cut with a checkpoint
+    assert resumed[-1].since == day_start(_year(ws, "2023-24").first, ZoneInfo(ws.settings.timezone))
+    assert "bed-and-breakfast" in {d.rule for d in resumed[-1].result.disposals}
+    _same_as_cold(ws, "2024")
+    _same_as_cold(ws, "2025")
+
+
+def test_canada_keeps_no_checkpoint(tmp_path: Path, resumed: list[Analysis]) -> None:
+    """Canada's superficial-loss rule looks 30 days ahead while it books a sale: no state at a year's start
+    says what comes after it."""
+    ws = init_workspace(tmp_path / "ws", jurisdiction="ca")
     _import(ws, tmp_path / "a.csv", *HISTORY)
-    _import(ws, tmp_path / "b.csv", "2024-05-01 10:00:00 UTC,0.01,BTC,650,GBP,,,650,GBP,,,")
+    _import(ws, tmp_path / "b.csv", "2024-05-01 10:00:00 UTC,0.01,BTC,650,CAD,,,650,CAD,,,")
     assert resumed[-1].since is None
     assert not list((ws.home / results.FOLDER / CHECKPOINTS).glob("*.pickle"))
     _same_as_cold(ws, "2024")

@@ -264,13 +264,13 @@ class Books:
 
     # What a snapshot holds: everything booking an event reads and changes, except the rows found so far (which
     # are only ever appended to) and the day's caches (``today``, ``terms``: set again by the next event).
-    _STATE = ("pools", "balances", "denied", "flagged", "per_wallet", "counting")
+    _STATE = ("pools", "balances", "denied", "flagged", "per_wallet", "counting", "deferred")
 
     def snapshot(self) -> bytes:
         """The running state between two events (the pools with their lots, the per-wallet counts, the losses
-        waiting for units), as bytes: a copy later events cannot change. Methods that match at the end (UK
-        pooling) and the superficial-loss rule, which looks 30 days ahead, cannot be resumed from one."""
-        assert self.deferred is None and self.superficial is None
+        waiting for units, the UK matcher's days so far), as bytes: a copy later events cannot change. The
+        superficial-loss rule, which looks 30 days ahead of each sale while booking it, cannot resume."""
+        assert self.superficial is None
         return pickle.dumps(tuple(getattr(self, name) for name in self._STATE), protocol=pickle.HIGHEST_PROTOCOL)
 
     def restore(self, state: bytes) -> None:

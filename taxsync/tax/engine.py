@@ -242,9 +242,10 @@ def look_ahead_days(rules: Rules) -> int:
 
 
 def resumable(rules: Rules) -> bool:
-    """Whether a computation under ``rules`` can be resumed from a checkpoint: not where a disposal depends on
-    what comes after it (``look_ahead_days``), since a state at one moment does not say that."""
-    return look_ahead_days(rules) == 0
+    """Whether a computation under ``rules`` can be resumed from a checkpoint. UK pooling can: booking only
+    collects each day's acquisitions and disposals, and matching them (30 days ahead included) waits for the
+    end. Canada's superficial loss cannot: booking a sale already looks 30 days ahead."""
+    return not rules.superficial_loss
 
 
 def compute(events: Iterable[Event], rules: Rules, journal: list[LotEntry] | None = None, *,
@@ -265,7 +266,8 @@ def compute(events: Iterable[Event], rules: Rules, journal: list[LotEntry] | Non
     Where the rules allow it (``resumable``), ``checkpoints`` receives a ``Checkpoint`` at each of ``cuts`` up
     to the last event; ``resume`` takes up such a checkpoint instead of booking what came before it: then
     ``events`` are those from its moment on, ``opening_at`` is not before it, and the result holds the
-    disposals and income from that moment on (its holdings and problems are the whole history's)."""
+    disposals and income from that moment on (UK pooling: every disposal, matched at the end; its holdings and
+    problems are the whole history's)."""
     if rules.method not in METHODS:
         raise ValueError(f"unknown method {rules.method!r}")
     if (checkpoints is not None or resume is not None) and (not resumable(rules) or journal is not None):

@@ -64,6 +64,8 @@ def json_pieces(model: ReportModel) -> Iterator[str]:
             "income_unvalued": totals.income_unvalued,
             "taxable_gain": plain(model.summary.taxable_gain),
             "taxable_income": plain(model.summary.taxable_income),
+            **({"taxable_gain_exact": plain(model.exact_summary.taxable_gain),
+                "taxable_income_exact": plain(model.exact_summary.taxable_income)} if model.exact_summary else {}),
         },
         "form_totals": {
             "short_term": _columns(model.short_term.totals),
@@ -92,7 +94,7 @@ def json_pieces(model: ReportModel) -> Iterator[str]:
         "problem_counts": {str(severity): count for severity, count in model.problem_counts},
         "rules": {"jurisdiction": ctx.jurisdiction, "method": ctx.method, "tracking": ctx.tracking,
                   "timezone": ctx.timezone, **model.summary.rules},
-        "return_lines": [{"label": label, "amount": plain(amount)} for label, amount in model.summary.lines],
+        "return_lines": _return_lines(model),
         "integrity": _integrity(model.integrity),
         "prices": [
             {"base": p.base, "quote": p.quote, "at": utc_ms_text(TimestampMs(p.timestamp)),
@@ -220,3 +222,11 @@ def _columns(totals: ColumnTotals) -> dict[str, str]:
         "cost": cents_text(totals.cost),
         "gain": cents_text(totals.gain),
     }
+
+
+def _return_lines(model: ReportModel) -> list[dict[str, str]]:
+    """The figures for the return: from the printed rows (``amount``), with the exact figure beside each."""
+    exact = dict(model.exact_summary.lines) if model.exact_summary else {}
+    return [{"label": label, "amount": plain(amount), **({"amount_exact": plain(exact[label])} if label in exact
+                                                          else {})}
+            for label, amount in model.summary.lines]

@@ -19,7 +19,7 @@ All dataclasses here are plain frozen records; ``build_report_model`` is the onl
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -148,11 +148,12 @@ class ReportModel:
     income_total: Decimal  # sum of the rounded valued income rows
     holdings_cost_total: Decimal  # sum of the rounded holding costs
     problem_counts: tuple[tuple[Severity, int], ...]  # every severity, in SEVERITY_ORDER
-    summary: Summary  # the jurisdiction's taxable gain and income, and the rules applied
+    summary: Summary  # the jurisdiction's taxable gain and income and the rules applied, from the printed rows
     integrity: IntegrityReport | None = None  # the holdings check, when the caller ran it
     prices: tuple[PricePoint, ...] = ()  # market prices and rates used for the period's values (the appendix)
     opening: tuple[HoldingRow, ...] = ()  # holdings at the start of the period, as computed then
     opening_cost_total: Decimal = Decimal(0)  # sum of their rounded costs
+    exact_summary: Summary | None = None  # the same from the exact, unrounded figures
 
 
 def build_report_model(
@@ -186,7 +187,12 @@ def _build(
     long_term = _form_part(Term.LONG, rows)
     income_rows = tuple(IncomeRow(record=i, value=None if i.value is None else round_cents(i.value)) for i in income)
     holding_rows = tuple(HoldingRow(record=h, cost=round_cents(h.cost)) for h in result.holdings)
-    summary = SUMMARIES.get(ctx.jurisdiction, SUMMARIES["generic"])(disposals, income, ctx.period_end)
+    rule = SUMMARIES.get(ctx.jurisdiction, SUMMARIES["generic"])
+    # The return lines come from the rows as printed (one rounding rule everywhere): each line is the total of
+    # its table; the exact figures are kept beside them (``exact_summary``, in the JSON).
+    shown = [row.record._replace(proceeds=row.proceeds, cost=row.cost, adjustment=row.adjustment) for row in rows]
+    summary = rule(shown, [replace(r.record, value=r.value) for r in income_rows], ctx.period_end)
+    exact_summary = rule(disposals, income, ctx.period_end)
     problems = (*result.problems, *_income_gap(summary, income))
     return ReportModel(
         context=ctx,
@@ -204,6 +210,7 @@ def _build(
             (severity, sum(1 for p in problems if p.severity == severity)) for severity in SEVERITY_ORDER
         ),
         summary=summary,
+        exact_summary=exact_summary,
         integrity=integrity,
         prices=_period_prices(prices, ctx),
         opening=(opening_rows := tuple(HoldingRow(record=h, cost=round_cents(h.cost)) for h in opening)),

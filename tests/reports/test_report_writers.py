@@ -83,11 +83,15 @@ def test_json_amounts_are_exact_decimal_strings_without_exponent(model: ReportMo
         "long_term_gain": "3100.009",
         "income": "163.465",
         "income_unvalued": 1,
-        "taxable_gain": "14587.51",  # US: short + long net, no exemption
-        "taxable_income": "163.465",  # US: all valued income of the period is ordinary income
+        "taxable_gain": "14587.52",  # US: short + long net, no exemption; from the rows as printed
+        "taxable_income": "163.47",  # US: all valued income of the period is ordinary income
+        "taxable_gain_exact": "14587.51",
+        "taxable_income_exact": "163.465",
     }
     assert doc["rules"]["jurisdiction"] == "us" and "IRC §1222" in doc["rules"]["holding_period"]
-    assert [line["amount"] for line in doc["return_lines"]] == ["11487.501", "3100.009", "163.465"]
+    assert [line["amount"] for line in doc["return_lines"]] == [
+        str(model.short_term.totals.gain), str(model.long_term.totals.gain), "163.47"]
+    assert [line["amount_exact"] for line in doc["return_lines"]] == ["11487.501", "3100.009", "163.465"]
     assert "Rev. Rul. 2023-14" in doc["rules"]["income"] and doc["rules"]["income_unvalued"].startswith("1 receipt")
     assert doc["integrity"] is None  # not run for a hand-built result
     btc, various, unknown, eth, shib = doc["disposals"]

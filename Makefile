@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME := .demo
+DEMO_EPOCH := 1751328000  # 1 July 2025 00:00 UTC: the demo report says it was written then, whatever the day
 
 .PHONY: install demo test lint bench clean
 
@@ -23,7 +24,8 @@ demo: $(STAMP)
 	$(BIN)/taxsync import-file data/sample/coinbase.csv --account coinbase --home $(DEMO_HOME)
 	$(BIN)/taxsync import-file data/sample/ledger.csv --account ledger --home $(DEMO_HOME)
 	$(BIN)/python -m importer.simulator --exchange binance --seed 2024 --trades 60 --traded 3 --markets 20 \
-		--key demo-read-only-key --secret demo-read-only-secret --url-file $(DEMO_HOME)/simulator.url & \
+		--end 2025-06-30 --key demo-read-only-key --secret demo-read-only-secret \
+		--url-file $(DEMO_HOME)/simulator.url & \
 	  sim=$$!; trap 'kill $$sim 2>/dev/null' EXIT; \
 	  for i in $$(seq 100); do test -s $(DEMO_HOME)/simulator.url && break; sleep 0.1; done; \
 	  DEMO_BINANCE_KEY=demo-read-only-key DEMO_BINANCE_SECRET=demo-read-only-secret sh -c '\
@@ -34,7 +36,8 @@ demo: $(STAMP)
 	    $(BIN)/taxsync import --home $(DEMO_HOME) && \
 	    { $(BIN)/taxsync prices sync --home $(DEMO_HOME) || test $$? -eq 1; }'
 	$(BIN)/taxsync problems --home $(DEMO_HOME)
-	$(BIN)/taxsync report --year 2024 --format pdf,csv,json --out reports --home $(DEMO_HOME)
+	SOURCE_DATE_EPOCH=$(DEMO_EPOCH) $(BIN)/taxsync report --year 2024 --format pdf,csv,json --out reports \
+		--home $(DEMO_HOME)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
 
 from taxsync.app import service
 from taxsync.app.workspace import Workspace
@@ -44,3 +47,23 @@ def test_sample_history_2024(workspace: Workspace) -> None:
     assert [d.acquired for d in result.disposals if d.disposed == date(2024, 12, 20)] == [None]  # "various"
     assert sum((i.value or D(0) for i in result.income if i.received.year == 2024), D(0)) == D("1023")
     assert [p.kind.value for p in result.problems] == ["missing_cost_basis"]
+
+
+def test_the_demo_is_the_same_on_any_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make demo` runs the simulator with a fixed last day (--end) and writes the report with
+    SOURCE_DATE_EPOCH: the history and the report's date are the same whatever day it runs."""
+    import time
+
+    from importer.simulator.__main__ import _day
+    from importer.simulator.history import generate_history
+    from taxsync.app.report import generated_at
+
+    end = _day("2025-06-30")
+    today = generate_history(seed=2024, trades=60, traded=3, markets=20, end_ms=end)
+    later = time.time() + 400 * 86_400
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert generate_history(seed=2024, trades=60, traded=3, markets=20, end_ms=end) == today
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1751328000")
+    assert generated_at().isoformat() == "2025-07-01T00:00:00+00:00"
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    assert "--end 2025-06-30" in makefile and "SOURCE_DATE_EPOCH=$(DEMO_EPOCH)" in makefile

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from importer.simulator.history import generate_history
@@ -43,7 +44,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--unstakes", type=int, default=1, help="kraken: DOT unstakings")
     p.add_argument("--tier", choices=["starter", "intermediate", "pro", "off"], default="starter",
                    help="kraken: verification tier of the API call counter")
+    p.add_argument("--end", type=_day, help="the day the history ends (YYYY-MM-DD, UTC; default today): a fixed "
+                                            "day gives the same history on every day it runs")
     return p
+
+
+def _day(text: str) -> int:
+    """The start of the UTC day ``text`` (YYYY-MM-DD), in milliseconds."""
+    try:
+        return int(datetime.combine(date.fromisoformat(text), time(), UTC).timestamp() * 1000)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text!r}") from exc
 
 
 def _simulator(args: argparse.Namespace) -> HttpSimulator:
@@ -54,12 +65,13 @@ def _simulator(args: argparse.Namespace) -> HttpSimulator:
 
         kraken = generate_kraken_history(seed=args.seed, trades=args.trades, pairs=args.pairs, years=args.years,
                                          deposits=args.deposits, withdrawals=args.withdrawals,
-                                         staking_rewards=args.staking_rewards, unstakes=args.unstakes)
+                                         staking_rewards=args.staking_rewards, unstakes=args.unstakes,
+                                         end_s=None if args.end is None else args.end // 1000)
         tier = {"starter": STARTER, "intermediate": INTERMEDIATE, "pro": PRO, "off": None}[args.tier]
         return KrakenSimulator(kraken, [key], port=args.port, tier=tier)
     history = generate_history(seed=args.seed, trades=args.trades, markets=args.markets, traded=args.traded,
                                years=args.years, deposits=args.deposits, withdrawals=args.withdrawals,
-                               delisted=args.delisted)
+                               delisted=args.delisted, end_ms=args.end)
     return Simulator(history, [key], port=args.port, weight_limit_per_minute=args.weight_limit)
 
 

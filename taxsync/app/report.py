@@ -9,6 +9,7 @@ format or as a summary, only renders.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -173,7 +174,7 @@ def build_report(
         workspace=settings.name, jurisdiction=settings.jurisdiction, jurisdiction_name=rules.name,
         tax_year=period.label, period_start=period.first, period_end=period.last, currency=settings.currency,
         method=settings.method, tracking=settings.tracking, timezone=settings.timezone, accounts=figures.accounts,
-        generated_at=datetime.now(UTC), version=taxsync.__version__, notes=methodology(settings, rules),
+        generated_at=generated_at(), version=taxsync.__version__, notes=methodology(settings, rules),
         sources=figures.sources, detail=not summary_only, audit=audit,
     )
     model = build_report_model(figures.result, context, figures.integrity, figures.prices, opening=figures.opening)
@@ -183,6 +184,15 @@ def build_report(
     severities = [problem.severity for problem in figures.result.problems]
     return WrittenReport(paths, period.words(rules), severities.count(Severity.ERROR),
                          severities.count(Severity.WARNING), figures.transactions)
+
+
+def generated_at() -> datetime:
+    """When the report is written: now, or the moment ``SOURCE_DATE_EPOCH`` gives (seconds since 1970, the
+    reproducible-builds convention), so a report written again from the same data is the same file."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if fixed.isdigit():
+        return datetime.fromtimestamp(int(fixed), UTC)
+    return datetime.now(UTC)
 
 
 def data_sources(session: Session) -> tuple[str, ...]:

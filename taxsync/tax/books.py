@@ -180,10 +180,13 @@ class Books:
         if self.deferred is not None:
             self.deferred.dispose(asset, self.today, amount, proceeds, event.ref, event.timestamp, event.account)
             return
+        expense = ZERO
+        if proceeds < 0:  # fees beyond what the sale realized: no negative proceeds, the rest is a cost of the sale
+            proceeds, expense = ZERO, -proceeds  # (the gain is the same: Reg. 1.1001-7(b)(2) fees reduce it)
         key = (asset, account if self.per_wallet else "all")
         pool = self.pools.get(key) or self.pool(asset, account)
         taken, short = pool.take(amount)
-        if not short and self._one_row(event, asset, amount, proceeds, taken, pool):
+        if not short and self._one_row(event, asset, amount, proceeds, taken, pool, expense):
             return
         groups: dict[Term, Group] = {}
         for match in taken:
@@ -217,16 +220,16 @@ class Books:
             group = groups[term]
             part = left if index == len(groups) - 1 else share(proceeds, group.units, amount)
             left -= part
-            self._row(event, asset, group.units, part, group.cost, term, group.acquired, tuple(group.matches),
-                      group.no_basis, pool)
+            self._row(event, asset, group.units, part, group.cost + (expense if index == 0 else ZERO), term,
+                      group.acquired, tuple(group.matches), group.no_basis, pool)
 
     def _one_row(self, event: Event, asset: Asset, amount: Decimal, proceeds: Decimal, taken: list[LotMatch],
-                 pool: Pool) -> bool:
+                 pool: Pool, expense: Decimal) -> bool:
         """The common case: lots of known cost that share one holding term make one row. False if they do not."""
         terms = self.terms
         acquired = taken[0].acquired_date
         term = terms.get(acquired) or self.term_of(acquired)
-        cost = ZERO
+        cost = expense
         for match in taken:
             if match.unknown:
                 return False

@@ -568,3 +568,23 @@ def test_probe_helper_sees_partly_used_lots() -> None:
               sell("2024-01-04", "1.5", "X", "0")]
     assert lots_held(events, rules()) == [LotView("X", date(2024, 1, 2), D("0.5"), D("10")),
                                           LotView("X", date(2024, 1, 3), D("1"), D("40"))]
+
+
+def test_a_fee_larger_than_the_sale_never_makes_negative_proceeds() -> None:
+    """Dust sold for nothing with a 0.02 USD fee: the row's proceeds are 0.00, the fee beyond them is a cost of the
+    sale, so the loss is the fee plus the dust's cost, as before (a negative proceeds row is no Form 8949 line)."""
+    result = compute([buy("2024-01-02", "1", "BTC", "100"),
+                      sell("2024-03-02", "0.00000001", "BTC", "0", fee=("0.02", "USD", "0.02"))], rules("us"))
+    (row,) = result.disposals
+    assert (row.proceeds, row.cost, row.gain) == (D("0"), D("0.020001"), D("-0.020001"))
+
+
+def test_a_trade_whose_only_content_is_a_fee_is_a_fee() -> None:
+    """A trade of nothing for nothing (CoinTracking writes such rows for a fee alone) that paid 0.0001 BTC: the
+    fee units are disposed of at their value (Reg. 1.1001-7(b)(1)(i)), and no row for the empty legs."""
+    result = compute([buy("2024-01-02", "1", "BTC", "100"),
+                      trade("2024-03-02", ("0", "USD"), ("0", "ETH"), "0", fee=("0.0001", "BTC", "0.01"))],
+                     rules("us"))
+    (row,) = result.disposals
+    assert (row.asset, row.amount, row.proceeds, row.cost) == ("BTC", D("0.0001"), D("0.01"), D("0.01"))
+    assert result.problems == ()

@@ -30,6 +30,7 @@ class ProblemKind(StrEnum):
     INTEGRITY = "integrity"  # the holdings check: lots and ledger balances disagree (taxsync.ledger.integrity)
     IGNORED_MANUAL_ENTRY = "ignored_manual_entry"  # a transfer link or deposit cost that no longer fits the ledger
     BALANCE_DIFFERENCE = "balance_difference"  # an exchange holds other amounts than the ledger adds up to
+    MISSING_ACQUISITION_DAY = "missing_acquisition_day"  # a gift's cost given without the donor's day
 
 
 @pickled_by_fields

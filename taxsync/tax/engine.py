@@ -161,8 +161,9 @@ def _deposit(books: Books, event: Event) -> None:
 
 _unknown_gift = _movement(
     _IN, ProblemKind.MISSING_COST_BASIS,
-    "gift of {what} received: the donor's cost basis carries over and is unknown, so zero is used; ask the "
-    "donor for their cost and give it with `taxsync transfers cost`")
+    "gift of {what} received: the donor's cost basis and acquisition day carry over and are unknown, so zero "
+    "is used and the holding period counts from the gift; ask the donor for their cost and the day they "
+    "acquired the units, and give both with `taxsync transfers cost REF COST --acquired YYYY-MM-DD`")
 
 
 def _gift_in(books: Books, event: Event) -> None:
@@ -171,6 +172,13 @@ def _gift_in(books: Books, event: Event) -> None:
     the donor's cost the user gave (US, DE), else at zero with a problem."""
     if not books.rules.gift_at_market_value:
         (_deposit if event.basis is not None else _unknown_gift)(books, event)
+        if event.basis is not None and event.acquired is None:  # the donor's day is not known yet
+            books.problem(
+                ProblemKind.MISSING_ACQUISITION_DAY, Severity.WARNING,
+                f"gift received on {books.today} ({event.account}): the donor's acquisition day carries over with "
+                "their cost (US IRC §1223(2); DE §23 Abs. 1 Satz 3 EStG), but only the cost was given, so the "
+                "holding period counts from the gift: give the donor's day with `taxsync transfers cost REF COST "
+                "--acquired YYYY-MM-DD`", event)
         return
     _, ins, fees, _ = _split(event)
     for leg in ins:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from taxsync.problems import ProblemKind
+from taxsync.problems import ProblemKind, Severity
 from taxsync.tax.engine import compute
-from taxsync.tax.records import Event, EventKind, ValuedLeg
+from taxsync.tax.records import Event, EventKind, Term, ValuedLeg
 from taxsync.types import Asset, Role
 from tests.conftest import write_koinly
 from tests.tax.conftest import at, movement, rules, sell
@@ -88,3 +88,19 @@ def test_a_uk_report_takes_a_gift_at_its_market_value(cli, tmp_path: Path) -> No
     report = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))
     assert [(d["cost"], d["gain"]) for d in report["disposals"]] == [("20000", "5000")]
     assert any("market value when received" in note for note in report["notes"])
+
+
+@pytest.mark.parametrize("code", ["de", "us"])
+def test_a_gift_keeps_the_donors_acquisition_day(code: str) -> None:
+    """The donor bought on 10 January 2023 for 5,000; the gift arrives on 1 March 2024 and is sold on 1 June
+    2024: held since the donor's day, more than a year (DE §23 Abs. 1 Satz 3 EStG: tax-free; US IRC §1223(2):
+    long term). Without the donor's day the holding period counts from the gift, and a warning says so."""
+    donated = replace(gift("2024-03-01", "1", "BTC", None, basis="5000"), acquired=at("2023-01-10"))
+    (row,) = compute([donated, sell("2024-06-01", "1", "BTC", "7000")], rules(code)).disposals
+    assert (row.term, row.acquired.isoformat(), row.cost, row.gain) == (Term.LONG, "2023-01-10", D("5000"),
+                                                                          D("2000"))
+    result = compute([gift("2024-03-01", "1", "BTC", None, basis="5000"), sell("2024-06-01", "1", "BTC", "7000")],
+                     rules(code))
+    assert result.disposals[0].term is Term.SHORT
+    (warning,) = result.problems
+    assert warning.severity is Severity.WARNING and "--acquired" in warning.message

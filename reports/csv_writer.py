@@ -1,10 +1,12 @@
 """CSV reports: Form 8949 lines, income and holdings, in files a spreadsheet or tax program can import.
 
-Four files per report: ``<base>-form8949.csv`` (columns in Form 8949 order, short-term rows first, then
-long-term, money as the rows' rounded cents), ``<base>-income.csv``, ``<base>-holdings.csv`` and
+Four files per report: the capital gains in the jurisdiction's form (``reports.gains_csv``: US
+``<base>-form8949.csv`` in Form 8949 order, UK ``-hmrc-computation.csv``, DE ``-anlage-so.csv``, CA
+``-schedule3.csv``, AU ``-cgt-schedule.csv``; short-term rows first, money as the rows' rounded cents),
+``<base>-income.csv``, ``<base>-holdings.csv`` and
 ``<base>-audit-trail.csv``: one row per disposal and lot it consumed, with exact amounts and costs so that a
 disposal's rows add up to its amount and cost digit for digit; ``Disposal Line`` is the disposal's row in the
-Form 8949 file (1 = the first row after the header). Numbers are
+gains file (1 = the first row after the header). Numbers are
 plain decimals with a dot and no grouping; every cell passes through ``reports.safe.neutralise`` so that no
 text from an exchange can become a formula. UTF-8 without byte-order mark, CRLF line ends (RFC 4180).
 
@@ -25,24 +27,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reports.files import atomic_file, base_name
-from reports.formatting import cents_text, display_cents, iso_date, month_first_date, plain
+from reports.formatting import cents_text, iso_date, plain
+from reports.gains_csv import FORM8949_HEADER, form8949_rows, gains_csv
 from reports.model import ReportModel
 from reports.safe import neutralise, safe_row
-from taxsync.tax.records import Term
 
-FORM8949_HEADER = (
-    "Description",
-    "Date Acquired",
-    "Date Sold",
-    "Proceeds",
-    "Cost Basis",
-    "Code",
-    "Adjustment",
-    "Gain or Loss",
-    "Term",
-    "Account",
-    "Reference",
-)
 INCOME_HEADER = ("Date", "Asset", "Amount", "Value", "Kind", "Account", "Reference")
 HOLDINGS_HEADER = ("Asset", "Amount", "Cost", "Account")
 AUDIT_TRAIL_HEADER = (
@@ -56,7 +45,6 @@ AUDIT_TRAIL_HEADER = (
     "Cost",
     "Account",
 )
-TERM_LABELS = {Term.SHORT: "Short-term", Term.LONG: "Long-term"}
 
 
 def render_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
@@ -64,29 +52,6 @@ def render_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     buffer = io.BytesIO()
     _write_safe(buffer, header, (safe_row(row) for row in rows))
     return buffer.getvalue()
-
-
-def form8949_rows(model: ReportModel) -> Iterator[list[str]]:
-    """One line per disposal, Part I (short-term) first, then Part II (long-term); every cell neutralised."""
-    text, day, cents = cache(neutralise), cache(month_first_date), display_cents  # few distinct values, many rows
-    return (
-        [
-            neutralise(f"{plain(d.amount)} {d.asset}"),
-            day(d.acquired) if d.acquired is not None else row.acquired_text.upper(),
-            day(d.disposed),
-            cents(row.proceeds),
-            cents(row.cost),
-            text(d.adjustment_code),  # (f) code: the rule behind (g), e.g. a superficial loss denied in Canada
-            cents(row.adjustment) if d.adjustment else "",  # (g) adjustment
-            cents(row.gain),
-            TERM_LABELS[d.term],
-            text(d.account),
-            neutralise(d.ref),
-        ]
-        for part in (model.short_term, model.long_term)
-        for row in part.rows
-        for d in (row.record,)
-    )
 
 
 def income_rows(model: ReportModel) -> list[list[str]]:
@@ -134,10 +99,12 @@ def audit_trail_rows(model: ReportModel) -> Iterator[list[str]]:
 
 
 def write_csv(model: ReportModel, out_dir: Path) -> list[Path]:
-    """Write the Form 8949, income, holdings and audit-trail CSV files into ``out_dir``, row by row."""
+    """Write the capital gains (in the jurisdiction's form, ``reports.gains_csv``), income, holdings and
+    audit-trail CSV files into ``out_dir``, row by row."""
     base = base_name(model.context)
+    gains = gains_csv(model.context.jurisdiction)
     files = (
-        ("form8949", FORM8949_HEADER, form8949_rows(model)),
+        (gains.name, gains.header, gains.rows(model)),
         ("income", INCOME_HEADER, map(safe_row, income_rows(model))),
         ("holdings", HOLDINGS_HEADER, map(safe_row, holdings_rows(model))),
         ("audit-trail", AUDIT_TRAIL_HEADER, audit_trail_rows(model)),
@@ -159,3 +126,7 @@ def _write_safe(handle: BinaryIO, header: Sequence[str], rows: Iterable[Sequence
     writer.writerows(rows)
     text.flush()
     text.detach()  # the caller owns (and closes) the binary file
+
+
+__all__ = ["AUDIT_TRAIL_HEADER", "FORM8949_HEADER", "HOLDINGS_HEADER", "INCOME_HEADER", "audit_trail_rows",
+           "form8949_rows", "holdings_rows", "income_rows", "render_csv", "write_csv"]

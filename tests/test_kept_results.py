@@ -55,9 +55,8 @@ step = st.one_of(
     st.tuples(st.just("remove"), st.sampled_from(["wallet", "exchange", "cold"])),
     st.tuples(st.just("prepare")),  # what an import, the nightly job and prices sync do when they are done
 )
-question = st.tuples(st.sampled_from(["fifo", "hifo", "lifo"]), st.sampled_from([None, date(2023, 6, 30),
-                                                                               date(2024, 12, 31)]),
-                     st.sampled_from(["2023", "2024"]))
+question = st.tuples(st.sampled_from(["fifo", "hifo", "lifo", "uk-pooling", "acb"]),  # UK pooling resumes too
+                     st.sampled_from([None, date(2023, 6, 30), date(2024, 12, 31)]), st.sampled_from(["2023", "2024"]))
 
 
 def _line(kind: str, asset: str, day: int, amount: int, usd: int) -> str:

@@ -69,6 +69,7 @@ def rules_for(settings: Settings, jurisdiction: Jurisdiction) -> Rules:
         transfer_fee_is_disposal=TRANSFER_FEES[jurisdiction.transfer_fee][0],
         superficial_loss=jurisdiction.superficial_loss,
         gift_at_market_value=GIFTS_RECEIVED[jurisdiction.gift_received][0],
+        gift_dual_basis=jurisdiction.gift_dual_basis,
         per_wallet_from=day_start(jurisdiction.per_wallet_from, ZoneInfo(settings.timezone))
         if jurisdiction.per_wallet_from else None,
     )
@@ -254,7 +255,7 @@ class _Run:
 
     def _valuation(self, transactions: list[Transaction], transfers: list[Transfer], market: Oracle) -> Valuation:
         return valuation(transactions, transfers, self.rules.currency, FIAT, self.costs, market,
-                         value_gifts=self.rules.gift_at_market_value)
+                         value_gifts=self.rules.gift_at_market_value, gift_values=self.rules.gift_dual_basis)
 
     def compute(self, events: list[Event], entries: list[LotEntry] | None, opening_at: TimestampMs | None,
                 closing_at: TimestampMs | None) -> TaxResult:

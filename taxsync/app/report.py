@@ -48,6 +48,9 @@ def methodology(settings: Settings, jurisdiction: Jurisdiction) -> tuple[str, ..
         "linked them by hand; matched transfers are not disposals and the units keep their cost and dates. "
         f"Transfer fees ({jurisdiction.name}): {TRANSFER_FEES[jurisdiction.transfer_fee][1]}.",
         f"Gifts received ({jurisdiction.name}): {GIFTS_RECEIVED[jurisdiction.gift_received][1]}.",
+        *(["A gift worth less than the donor's basis when given has that value as its basis for a loss (Treas. Reg. "
+           "1.1015-1(a)): sold above the donor's basis it gains on that basis, below the value it loses on the "
+           "value, in between there is neither gain nor loss."] if jurisdiction.gift_dual_basis else []),
         *(["Superficial losses (ITA s.54): a loss is denied, in proportion, when the same asset was acquired in the "
            "30 days before or after the sale and is still held 30 days after it; the denied loss is shown as an "
            "adjustment and added to the cost base of the units held (s.53(1)(f))."]

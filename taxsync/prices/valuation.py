@@ -104,9 +104,10 @@ def _whole_value(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle:
 
 def _value_legs(tx: Transaction, currency: Asset, fiat: frozenset[str], oracle: Oracle | None = None,
                 used: set[PricePoint] | None = None, needs: frozenset[TxKind] = NEEDS_VALUE,
-                ) -> tuple[list[ValuedLeg], list[str]]:
-    """Valued legs of ``tx`` and the assets whose value is missing where one is needed."""
-    whole = _whole_value(tx, currency, fiat, oracle, needs)
+                wants: frozenset[TxKind] | None = None) -> tuple[list[ValuedLeg], list[str]]:
+    """Valued legs of ``tx`` and the assets whose value is missing where one is needed; kinds in ``wants`` (by
+    default ``needs``) are valued where a value can be found, without a problem where none can."""
+    whole = _whole_value(tx, currency, fiat, oracle, needs if wants is None else wants)
     if whole is not None and used is not None:
         used.update(whole.points)
     valued: list[ValuedLeg] = []
@@ -259,6 +260,7 @@ def valuation(
     oracle: Oracle | None = None,
     *,
     value_gifts: bool = False,
+    gift_values: bool = False,
 ) -> Valuation:
     """Value every transaction and transfer; ``oracle`` gives market values where a transaction does not
     value itself (None: only the transactions' own values are used).
@@ -266,21 +268,25 @@ def valuation(
     ``costs`` are what the user says deposits and gifts received (by ref) cost in total, and when they were
     acquired; such an event carries them as ``basis`` and ``acquired``. A deposit that is part of a transfer
     keeps the basis of the lots that moved instead.
-    ``value_gifts``: gifts received need their market value (where that is their cost: UK, CA, AU)."""
+    ``value_gifts``: gifts received need their market value (where that is their cost: UK, CA, AU);
+    ``gift_values``: gifts received get their market value where it can be found, without a problem where not
+    (the US basis for a loss on a gift, Treas. Reg. 1.1015-1(a))."""
     with collector_paused():
-        return _valuation(list(transactions), list(transfers), currency, fiat, costs or {}, oracle,
-                          WITH_GIFTS if value_gifts else NEEDS_VALUE)
+        needs = WITH_GIFTS if value_gifts else NEEDS_VALUE
+        return _valuation(list(transactions), list(transfers), currency, fiat, costs or {}, oracle, needs,
+                          WITH_GIFTS if gift_values else needs)
 
 
 def _valuation(transactions: list[Transaction], transfers: list[Transfer], currency: Asset, fiat: frozenset[str],
-               costs: Mapping[str, GivenCost], oracle: Oracle | None, needs: frozenset[TxKind]) -> Valuation:
+               costs: Mapping[str, GivenCost], oracle: Oracle | None, needs: frozenset[TxKind],
+               wants: frozenset[TxKind]) -> Valuation:
     if oracle is not None:
-        oracle.prepare(_moments(transactions, transfers, needs))
+        oracle.prepare(_moments(transactions, transfers, wants))
     used: set[PricePoint] = set()
     events: list[Event] = []
     problems: list[Problem] = []
     for tx in transactions:
-        legs, missing = _value_legs(tx, currency, fiat, oracle, used, needs)
+        legs, missing = _value_legs(tx, currency, fiat, oracle, used, needs, wants)
         basis, acquired, problem = _deposit_basis(tx, costs, currency)
         events.append(Event(tx.ref, tx.account, tx.timestamp, KINDS[tx.kind], tuple(legs), tx.subkind,
                             basis=basis, acquired=acquired))

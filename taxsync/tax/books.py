@@ -50,6 +50,7 @@ class Rules:
     transfer_fee_is_disposal: bool = True  # the network fee of a move between own accounts
     superficial_loss: bool = False  # Canada, ITA s.54
     gift_at_market_value: bool = False  # a gift received costs its market value (else the donor's cost)
+    gift_dual_basis: bool = False  # US: a gift's basis for a loss is its lower value when given (Reg. 1.1015-1(a))
 
 
 ADJUSTED_FOR = "superficial loss (ITA s.54)"
@@ -123,12 +124,12 @@ class Books:
         self.counting = False
 
     def acquire(self, event: Event, asset: Asset, amount: Decimal, cost: Decimal | None, account: str,
-                acquired: TimestampMs | None = None) -> None:
+                acquired: TimestampMs | None = None, loss_cost: Decimal | None = None) -> None:
         """Units in at ``cost``; None when their cost is not known (zero is used and a later sale flagged).
         ``acquired``: when they were acquired, if before they arrived (units bought elsewhere and deposited, or
         a gift whose donor's cost and holding period carry over: IRC s.1223(2); their lot keeps that date, so
         the holding term counts from it). UK pooling has no holding term: there the units join the pool when they
-        arrive."""
+        arrive. ``loss_cost``: their basis for a loss where it is lower (a US gift, ``Lot.loss_cost``)."""
         if amount <= 0 or asset in self.fiat:
             return
         if self.counting:
@@ -142,9 +143,10 @@ class Books:
             cost, unknown = ZERO, amount
         pool = self.pools.get((asset, account if self.per_wallet else "all")) or self.pool(asset, account)
         if acquired is None:
-            lot = Lot(asset, amount, cost, event.timestamp, account, event.ref, self.today, unknown)
+            lot = Lot(asset, amount, cost, event.timestamp, account, event.ref, self.today, unknown, loss_cost)
         else:
-            lot = Lot(asset, amount, cost, acquired, account, event.ref, local_date(acquired, self.rules.zone), unknown)
+            lot = Lot(asset, amount, cost, acquired, account, event.ref, local_date(acquired, self.rules.zone), unknown,
+                      loss_cost)
         pool.add(lot)
         if self.journal is not None:
             self.journal.append(LotEntry(event.ref, asset, (lot,), added=True))
@@ -220,7 +222,8 @@ class Books:
             group = groups[term]
             part = left if index == len(groups) - 1 else share(proceeds, group.units, amount)
             left -= part
-            self._row(event, asset, group.units, part, group.cost + (expense if index == 0 else ZERO), term,
+            cost = _dual_basis(group.matches, part, group.units) if group.dual else group.cost
+            self._row(event, asset, group.units, part, cost + (expense if index == 0 else ZERO), term,
                       group.acquired, tuple(group.matches), group.no_basis, pool)
 
     def _one_row(self, event: Event, asset: Asset, amount: Decimal, proceeds: Decimal, taken: list[LotMatch],
@@ -231,7 +234,7 @@ class Books:
         term = terms.get(acquired) or self.term_of(acquired)
         cost = expense
         for match in taken:
-            if match.unknown:
+            if match.unknown or match.loss_cost is not None:
                 return False
             if match.acquired_date != acquired:
                 if (terms.get(match.acquired_date) or self.term_of(match.acquired_date)) is not term:
@@ -292,14 +295,16 @@ class Books:
 
 
 class Group:
-    """The lots of one disposal that share a holding term; ``acquired`` is None when their days differ."""
+    """The lots of one disposal that share a holding term; ``acquired`` is None when their days differ;
+    ``dual`` when one of them has a lower basis for a loss (``Lot.loss_cost``)."""
 
-    __slots__ = ("acquired", "cost", "matches", "no_basis", "units")
+    __slots__ = ("acquired", "cost", "dual", "matches", "no_basis", "units")
 
     def __init__(self, acquired: date | None):
         self.acquired = acquired
         self.matches: list[LotMatch] = []
         self.units = self.cost = self.no_basis = ZERO
+        self.dual = False
 
     def add(self, match: LotMatch) -> None:
         if match.acquired_date != self.acquired:
@@ -307,8 +312,24 @@ class Group:
         self.matches.append(match)
         self.units += match.amount
         self.cost += match.cost
+        self.dual |= match.loss_cost is not None
         if not match.lot_ref:
             self.no_basis += match.amount
+
+
+def _dual_basis(matches: list[LotMatch], proceeds: Decimal, units: Decimal) -> Decimal:
+    """The basis of a sale of lots some of which were received as US gifts worth less than the donor's basis
+    when given (Treas. Reg. 1.1015-1(a), IRC §1015(a)): for each such lot, its share of the proceeds decides:
+    at or above the donor's basis, the donor's basis (a gain); at or below the value when given, that value (a
+    loss); in between, the proceeds themselves (neither gain nor loss). Other lots keep their cost."""
+    total = ZERO
+    for match in matches:
+        if match.loss_cost is None:
+            total += match.cost
+            continue
+        realized = share(proceeds, match.amount, units)
+        total += match.cost if realized >= match.cost else match.loss_cost if realized <= match.loss_cost else realized
+    return total
 
 
 class LotEntry(NamedTuple):

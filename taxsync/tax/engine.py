@@ -152,10 +152,14 @@ def _deposit(books: Books, event: Event) -> None:
     tracked = [leg for leg in ins if leg.asset not in books.fiat]
     total = sum((leg.amount for leg in tracked), ZERO)
     left = event.basis
+    dual = books.rules.gift_dual_basis and event.kind is EventKind.GIFT_IN
     for index, leg in enumerate(tracked):  # one asset in practice; several share the cost by units
         cost = left if index == len(tracked) - 1 else share(event.basis, leg.amount, total)
         left -= cost
-        books.acquire(event, leg.asset, leg.amount, cost, event.account, event.acquired)
+        # A gift worth less than the donor's basis when given: that value is the basis for a loss (Reg.
+        # 1.1015-1(a)); the donor's basis stays the basis for a gain.
+        loss = leg.value if dual and leg.value is not None and leg.value < cost else None
+        books.acquire(event, leg.asset, leg.amount, cost, event.account, event.acquired, loss)
     books.pay_fees(event, fees, event.account, books.rules.crypto_fee_is_disposal)
 
 
@@ -172,6 +176,13 @@ def _gift_in(books: Books, event: Event) -> None:
     the donor's cost the user gave (US, DE), else at zero with a problem."""
     if not books.rules.gift_at_market_value:
         (_deposit if event.basis is not None else _unknown_gift)(books, event)
+        if books.rules.gift_dual_basis and event.basis is not None and any(
+                leg.value is None for leg in event.legs if leg.role is _IN and leg.asset not in books.fiat):
+            books.problem(
+                ProblemKind.MISSING_PRICE, Severity.WARNING,
+                f"gift received on {books.today} ({event.account}): its market value when given is not known; if "
+                "it was below the donor's basis, that value is the basis for a loss (Treas. Reg. 1.1015-1(a)) "
+                "and a loss on these units is overstated until it is known", event)
         if event.basis is not None and event.acquired is None:  # the donor's day is not known yet
             books.problem(
                 ProblemKind.MISSING_ACQUISITION_DAY, Severity.WARNING,
@@ -202,7 +213,8 @@ def _transfer(books: Books, event: Event) -> None:
             target = books.pool(leg.asset, event.to_account)
             for part in books.remove(event, leg.asset, leg.amount, event.account, moving=True):
                 target.add(Lot(leg.asset, part.amount, part.cost, part.acquired or event.timestamp,
-                               event.to_account, part.lot_ref, part.acquired_date or books.today, part.unknown))
+                               event.to_account, part.lot_ref, part.acquired_date or books.today, part.unknown,
+                               part.loss_cost))
         else:
             books.move(leg.asset, -leg.amount, event.account)
         books.move(leg.asset, leg.amount, event.to_account)

@@ -68,6 +68,7 @@ class Jurisdiction:
     transfer_fee: str = "disposal"  # a key of TRANSFER_FEES
     superficial_loss: bool = False  # Canada, ITA s.54
     gift_received: str = "carry-over"  # a key of GIFTS_RECEIVED
+    gift_dual_basis: bool = False  # a carried-over gift's basis for a loss is its lower value when given (US)
 
     @property
     def calendar_year(self) -> bool:
@@ -116,8 +117,9 @@ TRANSFER_FEES: dict[str, tuple[bool, str]] = {
 # What a gift received costs the one who receives it: (acquired at market value?, the rule in one sentence).
 GIFTS_RECEIVED: dict[str, tuple[bool, str]] = {
     # US: the donor's adjusted basis carries over (IRC §1015(a); for a loss, the lower of it and the value when
-    # given, which taxsync does not apply yet), and with it the donor's holding period (IRC §1223(2)). DE: an
-    # unentgeltlicher Erwerb takes over the donor's acquisition, its day included (§23 Abs. 1 Satz 3 EStG).
+    # given: Treas. Reg. 1.1015-1(a), Jurisdiction.gift_dual_basis), and with it the donor's holding period (IRC
+    # §1223(2)). DE: an unentgeltlicher Erwerb takes over the donor's acquisition, its day included (§23 Abs. 1
+    # Satz 3 EStG).
     "carry-over": (False, "a gift received keeps the donor's cost and acquisition day (US IRC §1015 and §1223(2), "
                           "DE §23 Abs. 1 Satz 3 EStG): give them with `taxsync transfers cost --acquired`, else "
                           "zero cost is used, the holding period counts from receipt, and the gift is listed under "
@@ -137,7 +139,7 @@ JURISDICTIONS: dict[str, Jurisdiction] = {
     for j in (
         # From 2025 basis is tracked per wallet or account (Reg. 1.1012-1(j)); earlier years may be universal.
         Jurisdiction("us", "United States", "USD", "fifo", "America/New_York", (1, 1), held_more_than_one_year,
-                     f"{ONE_YEAR}, IRC §1222", per_wallet_from=date(2025, 1, 1)),
+                     f"{ONE_YEAR}, IRC §1222", per_wallet_from=date(2025, 1, 1), gift_dual_basis=True),
         Jurisdiction("uk", "United Kingdom", "GBP", "uk-pooling", "Europe/London", (4, 6), no_holding_term, NO_TERM,
                      gift_received="market-value"),
         # FIFO per wallet ("Depot"), BMF letter of 6 March 2025 on cryptoassets.

@@ -22,7 +22,8 @@ _ACQUIRED = attrgetter("acquired")
 
 def _whole(lot: Lot) -> LotMatch:
     """All of ``lot``, as a disposal consumes it."""
-    return LotMatch(lot.ref, lot.acquired, lot.acquired_date, lot.amount, lot.cost, lot.account, lot.unknown)
+    return LotMatch(lot.ref, lot.acquired, lot.acquired_date, lot.amount, lot.cost, lot.account, lot.unknown,
+                    lot.loss_cost)
 
 
 def _part(lot: Lot, units: Decimal) -> tuple[LotMatch, Lot]:
@@ -30,9 +31,10 @@ def _part(lot: Lot, units: Decimal) -> tuple[LotMatch, Lot]:
     unknown cost are shared by units, the rest keeping the remainder, so the two add up to the lot exactly."""
     cost = share(lot.cost, units, lot.amount)
     unknown = share(lot.unknown, units, lot.amount) if lot.unknown else ZERO
-    return (LotMatch(lot.ref, lot.acquired, lot.acquired_date, units, cost, lot.account, unknown),
+    loss = None if lot.loss_cost is None else share(lot.loss_cost, units, lot.amount)
+    return (LotMatch(lot.ref, lot.acquired, lot.acquired_date, units, cost, lot.account, unknown, loss),
             Lot(lot.asset, lot.amount - units, lot.cost - cost, lot.acquired, lot.account, lot.ref,
-                lot.acquired_date, lot.unknown - unknown))
+                lot.acquired_date, lot.unknown - unknown, None if loss is None else lot.loss_cost - loss))
 
 
 Entry = Callable[[Lot, int], tuple]  # (lot, arrival number) -> heap entry: the order, smallest first, then the lot

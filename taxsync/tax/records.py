@@ -93,6 +93,9 @@ class Lot(NamedTuple):
     ref: str
     acquired_date: date
     unknown: Decimal = Decimal(0)  # units whose cost is not known (zero used): unmatched deposits, gifts, no price
+    # A US gift worth less than the donor's basis when given: the basis for a loss is that value (Treas. Reg.
+    # 1.1015-1(a)); None everywhere else (``cost`` is the basis for gain and loss alike).
+    loss_cost: Decimal | None = None
 
     @property
     def unit_cost(self) -> Decimal:
@@ -110,6 +113,7 @@ class LotMatch(NamedTuple):
     cost: Decimal
     account: str
     unknown: Decimal = Decimal(0)
+    loss_cost: Decimal | None = None  # the lot's basis for a loss, where it differs (a US gift: Lot.loss_cost)
 
 
 class Disposal(NamedTuple):

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from taxsync.problems import Problem, ProblemKind, Severity
 from taxsync.tax.pools import Pool
-from taxsync.tax.records import Lot, share
+from taxsync.tax.records import share
 from taxsync.types import decimal_text
 
 ZERO = Decimal(0)
@@ -38,16 +38,17 @@ def allocate(pools: Mapping[tuple[str, str], Pool], balances: Mapping[tuple[str,
             while units > 0 and lots:
                 lot = lots[-1]
                 if lot.amount <= units:
-                    target.add(Lot(lot.asset, lot.amount, lot.cost, lot.acquired, account, lot.ref, lot.acquired_date,
-                                   lot.unknown))
+                    target.add(lot._replace(account=account))
                     units -= lot.amount
                     lots.pop()
                 else:
                     cost = share(lot.cost, units, lot.amount)
                     unknown = share(lot.unknown, units, lot.amount) if lot.unknown else ZERO
-                    target.add(lot._replace(amount=units, cost=cost, account=account, unknown=unknown))
+                    loss = None if lot.loss_cost is None else share(lot.loss_cost, units, lot.amount)
+                    target.add(lot._replace(amount=units, cost=cost, account=account, unknown=unknown, loss_cost=loss))
                     lots[-1] = lot._replace(amount=lot.amount - units, cost=lot.cost - cost,
-                                            unknown=lot.unknown - unknown)
+                                            unknown=lot.unknown - unknown,
+                                            loss_cost=None if loss is None else lot.loss_cost - loss)
                     units = ZERO
             if units > 0:
                 problems.append(Problem(ProblemKind.MISSING_COST_BASIS, Severity.WARNING,

@@ -95,12 +95,42 @@ def test_a_gift_keeps_the_donors_acquisition_day(code: str) -> None:
     """The donor bought on 10 January 2023 for 5,000; the gift arrives on 1 March 2024 and is sold on 1 June
     2024: held since the donor's day, more than a year (DE §23 Abs. 1 Satz 3 EStG: tax-free; US IRC §1223(2):
     long term). Without the donor's day the holding period counts from the gift, and a warning says so."""
-    donated = replace(gift("2024-03-01", "1", "BTC", None, basis="5000"), acquired=at("2023-01-10"))
+    donated = replace(gift("2024-03-01", "1", "BTC", "6000", basis="5000"), acquired=at("2023-01-10"))
     (row,) = compute([donated, sell("2024-06-01", "1", "BTC", "7000")], rules(code)).disposals
     assert (row.term, row.acquired.isoformat(), row.cost, row.gain) == (Term.LONG, "2023-01-10", D("5000"),
                                                                           D("2000"))
-    result = compute([gift("2024-03-01", "1", "BTC", None, basis="5000"), sell("2024-06-01", "1", "BTC", "7000")],
+    result = compute([gift("2024-03-01", "1", "BTC", "6000", basis="5000"), sell("2024-06-01", "1", "BTC", "7000")],
                      rules(code))
     assert result.disposals[0].term is Term.SHORT
     (warning,) = result.problems
     assert warning.severity is Severity.WARNING and "--acquired" in warning.message
+
+
+@pytest.mark.parametrize(("units", "proceeds", "cost", "gain"), [
+    ("1", "12000", "10000", "2000"),  # above the donor's basis: a gain on the donor's basis
+    ("1", "4000", "6000", "-2000"),  # below the value when given: a loss on that value
+    ("1", "8000", "8000", "0"),  # in between: neither gain nor loss
+    ("0.5", "2000", "3000", "-1000"),  # half of it: each half of the bases
+])
+def test_a_us_gift_worth_less_than_the_donors_basis_has_a_lower_basis_for_a_loss(
+        units: str, proceeds: str, cost: str, gain: str) -> None:
+    """Donor's basis 10,000, worth 6,000 when given (Treas. Reg. 1.1015-1(a), IRC §1015(a))."""
+    events = [replace(gift("2024-03-01", "1", "BTC", "6000", basis="10000"), acquired=at("2023-01-10")),
+              sell("2024-06-01", units, "BTC", proceeds)]
+    (row,) = compute(events, rules("us")).disposals
+    assert (row.cost, row.gain) == (D(cost), D(gain))
+    assert compute(events, rules("us")).problems == ()
+
+
+def test_germany_has_no_lower_basis_for_a_gift() -> None:
+    """§23 EStG: the donor's Anschaffungskosten carry over whatever the gift was worth."""
+    events = [replace(gift("2024-03-01", "1", "BTC", "6000", basis="10000"), acquired=at("2023-06-10")),
+              sell("2024-06-01", "1", "BTC", "4000")]
+    (row,) = compute(events, rules("de")).disposals
+    assert (row.cost, row.gain) == (D("10000"), D("-6000"))
+
+
+def test_a_us_gift_of_unknown_value_is_a_warning() -> None:
+    events = [replace(gift("2024-03-01", "1", "BTC", None, basis="10000"), acquired=at("2023-01-10"))]
+    (warning,) = compute(events, rules("us")).problems
+    assert warning.kind is ProblemKind.MISSING_PRICE and "1.1015-1(a)" in warning.message

@@ -95,6 +95,7 @@ def json_pieces(model: ReportModel) -> Iterator[str]:
         "rules": {"jurisdiction": ctx.jurisdiction, "method": ctx.method, "tracking": ctx.tracking,
                   "timezone": ctx.timezone, **model.summary.rules},
         "return_lines": _return_lines(model),
+        "return_counts": [{"label": label, "count": count} for label, count in model.summary.counts],
         "integrity": _integrity(model.integrity),
         "prices": [
             {"base": p.base, "quote": p.quote, "at": utc_ms_text(TimestampMs(p.timestamp)),

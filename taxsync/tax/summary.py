@@ -30,6 +30,7 @@ class Summary:
     lines: tuple[tuple[str, Decimal], ...] = field(default=())  # figures that go on the return
     taxable_income: Decimal = ZERO
     income_unvalued: int = 0  # receipts without a value, left out of the income figures
+    counts: tuple[tuple[str, int], ...] = ()  # numbers that go on the return beside its figures (SA108's count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +79,8 @@ def _uk(disposals: Sequence[Disposal], period_end: date) -> Summary:
         "matching": "same day, then the next 30 days, then the Section 104 pool (CRYPTO22200 onward)",
         "annual_exempt_amount": f"GBP {exempt}",
         "rate_change": "CGT rates changed on 30 October 2024; 2024/25 gains are split at that date",
-        "disposals": f"{len({(d.asset, d.disposed) for d in disposals})} (per token and day, as HMRC counts them)",
-    }, tuple(lines))
+    }, tuple(lines), counts=(("Number of disposals (per token and day, as HMRC counts them)",
+                              len({(d.asset, d.disposed) for d in disposals})),))
 
 
 def _de(disposals: Sequence[Disposal], period_end: date) -> Summary:
@@ -211,7 +212,7 @@ def _summary(gains: GainRule, income: IncomeRule) -> SummaryRule:
                 f"{unvalued} receipt{'s' if unvalued != 1 else ''} without a known value "
                 f"{'are' if unvalued != 1 else 'is'} not included in the income of {decimal_text(total)}: the "
                 "income figures are too low until they are valued (see Problems)")
-        return Summary(gain.taxable_gain, rules, (*gain.lines, *part.lines), part.taxable, unvalued)
+        return Summary(gain.taxable_gain, rules, (*gain.lines, *part.lines), part.taxable, unvalued, gain.counts)
 
     return summarize
 

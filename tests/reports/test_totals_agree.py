@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from reports import build_report_model
 from reports.json_writer import render_json
 from reports.model import ReportModel
+from reports.render import render_document
 from taxsync.tax.records import Disposal, Income, TaxResult, Term
 from taxsync.types import Asset, TimestampMs
 from tests.reports.conftest import sample_context
@@ -85,3 +86,20 @@ def test_the_cents_the_rows_lose_do_not_move_the_return() -> None:
     assert dict(model.summary.lines)["Schedule D short-term net gain or (loss)"] == D("0.03")
     line = json.loads(render_json(model))["return_lines"][0]
     assert (D(line["amount"]), D(line["amount_exact"])) == (D("0.03"), D("0.015"))
+
+
+def test_sa108s_disposal_count_sits_in_the_return_table_with_its_figures() -> None:
+    """SA108 asks for the number of disposals beside the proceeds, costs, gains and losses: HMRC counts a
+    token's disposals of one day as one (CRYPTO22250)."""
+    day = [Disposal(f"r{n}", "a", Asset(asset), D(1), TimestampMs(1_700_000_000_000 + n), date(2023, 11, day),
+                    date(2023, 1, 2), D("100"), D("40"), Term.SHORT, "section-104", ())
+           for n, (asset, day) in enumerate([("BTC", 14), ("BTC", 14), ("ETH", 14), ("BTC", 15)])]
+    model = build_report_model(TaxResult(tuple(day), (), (), ()), sample_context(
+        jurisdiction="uk", period_start=date(2023, 4, 6), period_end=date(2024, 4, 5), tax_year="2023-24"))
+    assert model.summary.counts == (("Number of disposals (per token and day, as HMRC counts them)", 3),)
+    html = render_document(model, "html")
+    table = html[html.index('class="totals tax-summary"'):]
+    table = table[:table.index("</table>")]
+    assert "Number of disposals" in table and "<td class=\"num\">3</td>" in table and "Disposal proceeds" in table
+    assert json.loads(render_json(model))["return_counts"] == [
+        {"label": "Number of disposals (per token and day, as HMRC counts them)", "count": 3}]

@@ -8,7 +8,7 @@ spreadsheets, accountants and most JSON consumers misread. No function here ever
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import cache
@@ -21,7 +21,6 @@ PRECISION = 50  # digits for sums and rounding: far beyond any amount an exchang
 EXACT = Context(prec=PRECISION, rounding=ROUND_HALF_UP)
 
 # Jurisdictions whose forms write dates month first (Form 8949: MM/DD/YYYY); elsewhere ISO dates.
-MONTH_FIRST_JURISDICTIONS = frozenset({"us"})
 
 
 def round_cents(value: Decimal) -> Decimal:
@@ -75,9 +74,24 @@ def month_first_date(day: date) -> str:
     return f"{day.month:02d}/{day.day:02d}/{day.year:04d}"
 
 
+def day_first_date(day: date) -> str:
+    """``DD/MM/YYYY``, as HMRC's and the ATO's forms write a date."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+def german_date(day: date) -> str:
+    """``DD.MM.YYYY``, as the Anlage SO writes a date."""
+    return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+
+
+FORM_DATES: dict[str, Callable[[date], str]] = {  # how each jurisdiction's forms write a date; ISO elsewhere
+    "us": month_first_date, "uk": day_first_date, "au": day_first_date, "de": german_date,
+}
+
+
 def form_date(day: date, jurisdiction: str) -> str:
-    """A date as the jurisdiction's forms write it: month first for the US, ISO everywhere else."""
-    return month_first_date(day) if jurisdiction in MONTH_FIRST_JURISDICTIONS else iso_date(day)
+    """A date as the jurisdiction's forms write it (``FORM_DATES``; ISO where none is named)."""
+    return FORM_DATES.get(jurisdiction, iso_date)(day)
 
 
 def timestamp_text(moment: datetime) -> str:

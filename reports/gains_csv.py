@@ -29,7 +29,7 @@ from datetime import date
 from functools import cache
 from typing import NamedTuple
 
-from reports.formatting import display_cents, iso_date, month_first_date, plain
+from reports.formatting import day_first_date, display_cents, german_date, iso_date, month_first_date, plain
 from reports.model import DisposalRow, ReportModel
 from reports.safe import neutralise
 from taxsync.tax.records import Term
@@ -41,10 +41,6 @@ class GainsCsv(NamedTuple):
     name: str  # the file's suffix: the form it follows
     header: tuple[str, ...]
     rows: Callable[[ReportModel], Iterator[list[str]]]  # one line per disposal, short-term first
-
-
-def _day_first(separator: str) -> Callable[[date], str]:
-    return lambda day: f"{day.day:02d}{separator}{day.month:02d}{separator}{day.year:04d}"
 
 
 def _acquired(row: DisposalRow, write: Callable[[date], str]) -> str:
@@ -92,7 +88,7 @@ def _each(line: Callable[[ReportModel], Row]) -> Callable[[ReportModel], Iterato
 
 
 def _uk(model: ReportModel) -> Row:
-    day, text = cache(_day_first("/")), cache(neutralise)
+    day, text = cache(day_first_date), cache(neutralise)
 
     def line(row: DisposalRow) -> list[str]:
         d = row.record
@@ -103,7 +99,7 @@ def _uk(model: ReportModel) -> Row:
 
 
 def _de(model: ReportModel) -> Row:
-    day, text = cache(_day_first(".")), cache(neutralise)
+    day, text = cache(german_date), cache(neutralise)
     return lambda row: [
         neutralise(f"{plain(row.record.amount)} {row.record.asset}"), _acquired(row, day), day(row.record.disposed),
         display_cents(row.proceeds), display_cents(row.cost), "0.00", display_cents(row.gain),
@@ -121,7 +117,7 @@ def _ca(model: ReportModel) -> Row:
 
 
 def _au(model: ReportModel) -> Row:
-    day, text = cache(_day_first("/")), cache(neutralise)
+    day, text = cache(day_first_date), cache(neutralise)
     return lambda row: [
         text(row.record.asset), plain(row.record.amount), _acquired(row, day), day(row.record.disposed),
         display_cents(row.proceeds), display_cents(row.cost), display_cents(row.gain), AU_HELD[row.record.term],

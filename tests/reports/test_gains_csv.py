@@ -11,6 +11,7 @@ import pytest
 
 from reports import build_report_model
 from reports.csv_writer import write_csv
+from reports.render import render_document
 from taxsync.tax.records import Disposal, LotMatch, TaxResult, Term
 from taxsync.types import Asset, TimestampMs
 from tests.reports.conftest import sample_context
@@ -55,3 +56,15 @@ def test_each_country_has_its_own_gains_file(tmp_path: Path, code: str, suffix: 
     assert name.endswith(f"-{suffix}") and "form8949" not in name.replace(suffix, "")
     assert len(rows) == 1 + len(SALES) and len(rows[0]) == len(first)
     assert rows[1] == first
+
+
+@pytest.mark.parametrize(("code", "sold", "acquired"), [("us", "04/03/2023", "04/29/2023"),
+                                                        ("uk", "03/04/2023", "29/04/2023"),
+                                                        ("au", "03/04/2023", "29/04/2023"),
+                                                        ("de", "03.04.2023", "29.04.2023"),
+                                                        ("ca", "2023-04-03", "2023-04-29")])
+def test_the_gains_tables_write_dates_as_the_countrys_forms_do(code: str, sold: str, acquired: str) -> None:
+    model = build_report_model(TaxResult(SALES, (), (), ()), sample_context(jurisdiction=code, **PERIOD))
+    html = render_document(model, "html")
+    gains = html[html.index('id="gains"'):]
+    assert sold in gains and acquired in gains

@@ -18,8 +18,8 @@ from markupsafe import Markup, escape
 from reports.formatting import money_display
 from reports.model import ReportModel
 
-WIDTH, HEIGHT = Decimal(640), Decimal(220)
-LEFT, RIGHT, TOP, BOTTOM = Decimal(70), Decimal(10), Decimal(14), Decimal(30)
+WIDTH, HEIGHT = Decimal(640), Decimal(236)
+LEFT, RIGHT, TOP, BOTTOM = Decimal(70), Decimal(10), Decimal(14), Decimal(44)
 TENTH = Decimal("0.1")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MAX_BARS = 12  # holdings chart: the largest by cost, the rest together
@@ -67,8 +67,10 @@ def holdings_by_asset(model: ReportModel) -> list[Bar]:
     return bars
 
 
-def bar_chart(bars: Sequence[Bar], title: str, currency: str) -> Markup:
-    """A vertical bar chart: gains above the axis in one colour, losses below in another."""
+def bar_chart(bars: Sequence[Bar], title: str, currency: str, *, x_axis: str = "", y_axis: str = "") -> Markup:
+    """A vertical bar chart: gains above the axis in one colour, losses below in another; the axes labelled
+    ``x_axis`` (under the bars) and ``y_axis`` (with the currency, up the left side), the top, zero and bottom of
+    the scale marked."""
     if not bars:
         return Markup("")
     top = max((b.value for b in bars), default=Decimal(0))
@@ -88,7 +90,14 @@ def bar_chart(bars: Sequence[Bar], title: str, currency: str) -> Markup:
     if bottom < 0:
         parts.append(f'<text x="{LEFT - 4}" y="{_px(HEIGHT - BOTTOM)}" text-anchor="end" font-size="9">'
                      f'{escape(money_display(bottom))}</text>')
-    parts.append(f'<text x="4" y="{_px(TOP + plot_h / 2)}" font-size="9">{escape(currency)}</text>')
+    if bottom < 0 < top:
+        parts.append(f'<text x="{LEFT - 4}" y="{_px(zero_y + 3)}" text-anchor="end" font-size="9">0</text>')
+    middle = _px(TOP + plot_h / 2)
+    parts.append(f'<text x="12" y="{middle}" font-size="9" text-anchor="middle" transform="rotate(-90 12 {middle})">'
+                 f'{escape(f"{y_axis} ({currency})" if y_axis else currency)}</text>')
+    if x_axis:
+        parts.append(f'<text x="{_px(LEFT + plot_w / 2)}" y="{_px(HEIGHT - 6)}" text-anchor="middle" '
+                     f'font-size="9">{escape(x_axis)}</text>')
     for index, bar in enumerate(bars):
         height = plot_h * abs(bar.value) / span
         x = LEFT + slot * index + slot * Decimal("0.15")

@@ -79,8 +79,10 @@ def environment(jurisdiction: str) -> Environment:
         keep_trailing_newline=True,
     )
     env.globals.update(  # inline SVG (reports/charts.py)
-        chart_monthly_gains=lambda m: bar_chart(monthly_gains(m), "Gains and losses by month", m.context.currency),
-        chart_holdings=lambda m: bar_chart(holdings_by_asset(m), "Holdings by asset at cost", m.context.currency),
+        chart_monthly_gains=lambda m: bar_chart(monthly_gains(m), "Gains and losses by month", m.context.currency,
+                                                x_axis="Month of disposal", y_axis="Gain or (loss)"),
+        chart_holdings=lambda m: bar_chart(holdings_by_asset(m), "Holdings by asset at cost", m.context.currency,
+                                           x_axis="Asset", y_axis="Cost basis"),
     )
     env.filters.update(
         money=money_display,

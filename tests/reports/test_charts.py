@@ -56,3 +56,10 @@ def test_the_charts_are_inline_in_the_html_and_drawn_in_the_pdf(tmp_path: Path) 
     (pdf,) = write_pdf(model, tmp_path)
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
     assert "Gains and losses by month of disposal (USD)" in text and "Holdings by asset at" in text
+
+
+def test_the_axes_are_labelled() -> None:
+    svg = str(bar_chart([Bar("Jan", D(100)), Bar("Feb", D(-50))], "t", "GBP", x_axis="Month of disposal",
+                        y_axis="Gain or (loss)"))
+    assert ">Month of disposal</text>" in svg and ">Gain or (loss) (GBP)</text>" in svg
+    assert ">0</text>" in svg  # zero marked between a gain and a loss

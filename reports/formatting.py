@@ -20,8 +20,6 @@ PRECISION = 50  # digits for sums and rounding: far beyond any amount an exchang
 # Passed explicitly to every operation below (cheaper than a ``localcontext`` per call on a million rows).
 EXACT = Context(prec=PRECISION, rounding=ROUND_HALF_UP)
 
-# Jurisdictions whose forms write dates month first (Form 8949: MM/DD/YYYY); elsewhere ISO dates.
-
 
 def round_cents(value: Decimal) -> Decimal:
     """``value`` rounded half-up to cents; a negative zero becomes ``0.00``."""

@@ -79,53 +79,47 @@ def form8949_rows(model: ReportModel, write: Callable[[date], str] = month_first
     )
 
 
-def _each(line: Callable[[ReportModel], Row]) -> Callable[[ReportModel], Iterator[list[str]]]:
+def _each(line: Row) -> Callable[[ReportModel], Iterator[list[str]]]:
     """The rows of a layout that makes one line per disposal."""
-    def rows(model: ReportModel) -> Iterator[list[str]]:
-        made = line(model)
-        return (made(row) for part in (model.short_term, model.long_term) for row in part.rows)
-    return rows
+    return lambda model: (line(row) for part in (model.short_term, model.long_term) for row in part.rows)
 
 
-def _uk(model: ReportModel) -> Row:
-    day, text = cache(day_first_date), cache(neutralise)
-
-    def line(row: DisposalRow) -> list[str]:
-        d = row.record
-        matched = day(d.acquired) if d.rule == "bed-and-breakfast" and d.acquired is not None else ""
-        return [day(d.disposed), text(d.asset), plain(d.amount), display_cents(row.proceeds), display_cents(row.cost),
-                display_cents(row.gain), UK_RULES.get(d.rule, d.rule), matched, text(d.account), neutralise(d.ref)]
-    return line
+# Few distinct values over many rows: each date and each text from the exchange is formatted once.
+_day_first, _german, _text = cache(day_first_date), cache(german_date), cache(neutralise)
 
 
-def _de(model: ReportModel) -> Row:
-    day, text = cache(german_date), cache(neutralise)
-    return lambda row: [
-        neutralise(f"{plain(row.record.amount)} {row.record.asset}"), _acquired(row, day), day(row.record.disposed),
-        display_cents(row.proceeds), display_cents(row.cost), "0.00", display_cents(row.gain),
-        DE_HELD[row.record.term], text(row.record.account), neutralise(row.record.ref)]
+def _uk(row: DisposalRow) -> list[str]:
+    d = row.record
+    matched = _day_first(d.acquired) if d.rule == "bed-and-breakfast" and d.acquired is not None else ""
+    return [_day_first(d.disposed), _text(d.asset), plain(d.amount), display_cents(row.proceeds),
+            display_cents(row.cost), display_cents(row.gain), UK_RULES.get(d.rule, d.rule), matched, _text(d.account),
+            neutralise(d.ref)]
 
 
-def _ca(model: ReportModel) -> Row:
-    text = cache(neutralise)
-    return lambda row: [
-        plain(row.record.amount), text(row.record.asset),
-        str(row.record.acquired.year) if row.record.acquired is not None else row.acquired_text.upper(),
-        display_cents(row.proceeds), display_cents(row.cost), "0.00", display_cents(row.gain),
-        display_cents(row.adjustment) if row.record.adjustment else "", iso_date(row.record.disposed),
-        text(row.record.account), neutralise(row.record.ref)]
+def _de(row: DisposalRow) -> list[str]:
+    d = row.record
+    return [neutralise(f"{plain(d.amount)} {d.asset}"), _acquired(row, _german), _german(d.disposed),
+            display_cents(row.proceeds), display_cents(row.cost), "0.00", display_cents(row.gain), DE_HELD[d.term],
+            _text(d.account), neutralise(d.ref)]
 
 
-def _au(model: ReportModel) -> Row:
-    day, text = cache(day_first_date), cache(neutralise)
-    return lambda row: [
-        text(row.record.asset), plain(row.record.amount), _acquired(row, day), day(row.record.disposed),
-        display_cents(row.proceeds), display_cents(row.cost), display_cents(row.gain), AU_HELD[row.record.term],
-        text(row.record.account), neutralise(row.record.ref)]
+def _ca(row: DisposalRow) -> list[str]:
+    d = row.record
+    year = str(d.acquired.year) if d.acquired is not None else row.acquired_text.upper()
+    return [plain(d.amount), _text(d.asset), year, display_cents(row.proceeds), display_cents(row.cost), "0.00",
+            display_cents(row.gain), display_cents(row.adjustment) if d.adjustment else "", iso_date(d.disposed),
+            _text(d.account), neutralise(d.ref)]
+
+
+def _au(row: DisposalRow) -> list[str]:
+    d = row.record
+    return [_text(d.asset), plain(d.amount), _acquired(row, _day_first), _day_first(d.disposed),
+            display_cents(row.proceeds), display_cents(row.cost), display_cents(row.gain), AU_HELD[d.term],
+            _text(d.account), neutralise(d.ref)]
 
 
 FORM8949_HEADER = ("Description", "Date Acquired", "Date Sold", "Proceeds", "Cost Basis", "Code", "Adjustment",
-             "Gain or Loss", "Term", "Account", "Reference")
+                   "Gain or Loss", "Term", "Account", "Reference")
 GAINS_CSV: dict[str, GainsCsv] = {
     "us": GainsCsv("form8949", FORM8949_HEADER, form8949_rows),
     "uk": GainsCsv("hmrc-computation", (

@@ -213,8 +213,10 @@ class _Run:
         self.keeping = resume_before is not None and keeping()
         self.cut: Cut | None = None
         self.parts: list[Segment] = []
-        self.made: list[tuple[tuple[Problem, ...], frozenset[PricePoint]]] = []
-        self.context = self.kept = None
+        self.first = 0  # the part valued and booked first: the one starting at the cut, else the first
+        self.made: list[tuple[tuple[Problem, ...], frozenset[PricePoint]]] = []  # per part from ``first`` on
+        self.context: str | None = None
+        self.kept: Cuts | None = None
 
     @property
     def since(self) -> TimestampMs | None:
@@ -223,9 +225,9 @@ class _Run:
     def value(self, remaining: list[Transaction], transfers: list[Transfer], end: TimestampMs | None
               ) -> tuple[list[Event], list[Problem], list[PricePoint]]:
         """The events to book (from the cut on, when resuming), the valuation problems and the prices used."""
-        times = [tx.timestamp for tx in remaining[:1]] + [t.withdrawal.timestamp for t in transfers]
-        last = max([tx.timestamp for tx in remaining[-1:]] + [t.withdrawal.timestamp for t in transfers], default=0)
-        starts = year_starts(self.settings, min(times), end if end is not None else last + 1) if times else []
+        # remaining is in time order; a move belongs to the year of its withdrawal
+        times = [tx.timestamp for tx in (*remaining[:1], *remaining[-1:])] + [t.withdrawal.timestamp for t in transfers]
+        starts = year_starts(self.settings, min(times), end if end is not None else max(times) + 1) if times else []
         self.parts = segments(remaining, transfers, starts)
         if self.keeping:
             with Session(self.ws.engine) as session:
@@ -237,7 +239,7 @@ class _Run:
         events: list[Event] = []
         problems: list[Problem] = list(self.cut.problems) if self.cut else []
         used: set[PricePoint] = set(self.cut.prices) if self.cut else set()
-        first = 0 if self.cut is None else starts.index(self.cut.at) + 1
+        self.first = first = 0 if self.cut is None else starts.index(self.cut.at) + 1
         if self.cut is not None:  # moves of earlier years whose receiving fee comes after the cut
             for moves in straddling(self.parts[:first], self.cut.at):
                 events += [event for event in self._valuation([], moves, market).events
@@ -263,21 +265,20 @@ class _Run:
         if not self.keeping:
             return compute(events, self.rules, entries, opening_at=opening_at, closing_at=closing_at)
         checkpoints: list[Checkpoint] = []
-        first = 0 if self.cut is None else [p.start for p in self.parts].index(self.cut.at)
-        starts = [part.start for part in self.parts[first + 1:] if part.start is not None]
+        starts = [part.start for part in self.parts[self.first + 1:] if part.start is not None]
         result = compute(events, self.rules, opening_at=opening_at, closing_at=closing_at, checkpoints=checkpoints,
                          cuts=starts, resume=self.cut.engine if self.cut else None)
-        self._keep(checkpoints, first)
+        self._keep(checkpoints)
         return result
 
-    def _keep(self, checkpoints: list[Checkpoint], first: int) -> None:
-        """Keep the cuts still valid (up to the one resumed from) and those this run made."""
+    def _keep(self, checkpoints: list[Checkpoint]) -> None:
+        """Keep the cuts still valid and those this run made. The digests run on from the history's start, so
+        when the cut resumed from still fits, so does every kept cut before it."""
         if not checkpoints:
             return
         assert self.context is not None
-        old = [cut for cut in (self.kept.cuts if self.kept and self.kept.context == self.context else ())
-               if self.cut is not None and cut.at <= self.cut.at and usable(self.kept, self.context, self.parts,
-                                                                            cut.at) is not None]
+        old = [cut for cut in self.kept.cuts if cut.at <= self.cut.at] if self.kept and self.cut else []
+        first = self.first
         problems = list(self.cut.problems) if self.cut else []
         prices = set(self.cut.prices) if self.cut else set()
         made = {checkpoint.at: checkpoint for checkpoint in checkpoints}

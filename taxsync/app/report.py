@@ -184,9 +184,9 @@ def build_report(
     with owner_only():  # reports are the owner's only (0600 files, a new folder 0700)
         private_dir(out)
         paths = write_report(model, out, formats, progress)
-    severities = [problem.severity for problem in figures.result.problems]
-    return WrittenReport(paths, period.words(rules), severities.count(Severity.ERROR),
-                         severities.count(Severity.WARNING), figures.transactions)
+    counts = dict(model.problem_counts)  # as the report's first page counts them
+    return WrittenReport(paths, period.words(rules), counts[Severity.ERROR], counts[Severity.WARNING],
+                         figures.transactions)
 
 
 def generated_at() -> datetime:

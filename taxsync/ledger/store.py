@@ -152,9 +152,8 @@ def derive_ledgers(session: Session, account_ids: Iterable[int], prepared: Prepa
     """Bring the given accounts' ledgers up to their raw records: one this release derived gains the rows of the
     records stored since (raw records are only added, and each is read on its own); any other is derived
     whole (``rebuild_ledger``). The caller marks them derived."""
-    ids = list(account_ids)
     marks = _marks(session)
-    for account_id in ids:
+    for account_id in account_ids:
         _derive(session, account_id, prepared, after=_derived_through(marks.get(account_id)))
 
 

@@ -26,7 +26,7 @@ def _whole(lot: Lot) -> LotMatch:
                     lot.loss_cost)
 
 
-def _part(lot: Lot, units: Decimal) -> tuple[LotMatch, Lot]:
+def part_of(lot: Lot, units: Decimal) -> tuple[LotMatch, Lot]:
     """``units`` taken from ``lot`` (fewer than it holds) and what is left of it: the cost and the units of
     unknown cost are shared by units, the rest keeping the remainder, so the two add up to the lot exactly."""
     cost = share(lot.cost, units, lot.amount)
@@ -79,7 +79,7 @@ class LotPool:
                 taken.append(_whole(lot))
                 left -= lot.amount
                 continue
-            match, rest = _part(lot, left)
+            match, rest = part_of(lot, left)
             taken.append(match)
             heap[0] = (*top[:-1], rest)
             return taken, ZERO
@@ -128,7 +128,7 @@ class QueuePool:
         lots = self._lots
         end = -1 if self._newest_first else 0
         if lots and lots[end].amount > amount:  # the usual case: part of one lot
-            match, lots[end] = _part(lots[end], amount)
+            match, lots[end] = part_of(lots[end], amount)
             return [match], ZERO
         taken: list[LotMatch] = []
         left = amount
@@ -142,7 +142,7 @@ class QueuePool:
                 taken.append(_whole(lot))
                 left -= lot.amount
                 continue
-            match, lots[end] = _part(lot, left)
+            match, lots[end] = part_of(lot, left)
             taken.append(match)
             return taken, ZERO
         return taken, left

@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from taxsync.problems import Problem, ProblemKind, Severity
-from taxsync.tax.pools import Pool
-from taxsync.tax.records import share
+from taxsync.tax.pools import Pool, part_of
 from taxsync.types import decimal_text
 
 ZERO = Decimal(0)
@@ -41,14 +40,10 @@ def allocate(pools: Mapping[tuple[str, str], Pool], balances: Mapping[tuple[str,
                     target.add(lot._replace(account=account))
                     units -= lot.amount
                     lots.pop()
-                else:
-                    cost = share(lot.cost, units, lot.amount)
-                    unknown = share(lot.unknown, units, lot.amount) if lot.unknown else ZERO
-                    loss = None if lot.loss_cost is None else share(lot.loss_cost, units, lot.amount)
-                    target.add(lot._replace(amount=units, cost=cost, account=account, unknown=unknown, loss_cost=loss))
-                    lots[-1] = lot._replace(amount=lot.amount - units, cost=lot.cost - cost,
-                                            unknown=lot.unknown - unknown,
-                                            loss_cost=None if loss is None else lot.loss_cost - loss)
+                else:  # split as a disposal would take part of it
+                    taken, lots[-1] = part_of(lot, units)
+                    target.add(lot._replace(amount=taken.amount, cost=taken.cost, account=account,
+                                            unknown=taken.unknown, loss_cost=taken.loss_cost))
                     units = ZERO
             if units > 0:
                 problems.append(Problem(ProblemKind.MISSING_COST_BASIS, Severity.WARNING,
